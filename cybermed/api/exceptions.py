@@ -1,0 +1,58 @@
+"""The one DRF exception handler: every error is JSON, conflicts are 409, and nothing leaks."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from cybermed.exceptions import DomainConflict, conflict_for_integrity_error
+
+logger = logging.getLogger("cybermed.api")
+
+SERVICE_UNAVAILABLE = {
+    "detail": "The service is temporarily unavailable. Try again shortly.",
+    "code": "service_unavailable",
+}
+
+
+def conflict_response(conflict: DomainConflict) -> Response:
+    return Response({"detail": conflict.detail, "code": conflict.code}, status=status.HTTP_409_CONFLICT)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DomainConflict):
+        set_rollback()
+        return conflict_response(exc)
+    if isinstance(exc, IntegrityError):
+        set_rollback()
+        return conflict_response(conflict_for_integrity_error(exc))
+    if isinstance(exc, OperationalError | InterfaceError):
+        set_rollback()
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return Response(SERVICE_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    if isinstance(exc, DjangoValidationError):
+        set_rollback()
+        return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    if isinstance(exc, Http404 | DjangoPermissionDenied):  # pragma: no cover - DRF handles both
+        return response
+
+    # Anything else is a bug: log it for us, and give the client JSON without internals.
+    set_rollback()
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+    else:
+        logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        {"detail": "Internal server error.", "code": "server_error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+    )

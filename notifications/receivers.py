@@ -1,0 +1,1 @@
+"""The only place signal receivers live."""

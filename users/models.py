@@ -1,0 +1,102 @@
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django_use_email_as_username.models import BaseUser, BaseUserManager
+
+from users.choices import Gender, Role
+
+
+class UserManager(BaseUserManager):
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        # The whole address is lowercased (not only the domain) so that one mailbox is one account.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(email=self.normalize_email(username))
+
+
+class User(BaseUser):
+    """Everyone who signs in: patients, doctors and staff (staff are `is_staff`, role blank)."""
+
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True, default="")
+    gender = models.CharField(max_length=12, choices=Gender.choices, blank=True, default="")
+    phone_number = models.CharField(max_length=32, blank=True, default="")
+    bio = models.TextField(blank=True, default="")
+    profile_picture = models.ImageField(upload_to="profile_pictures/", blank=True, null=True)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique")]
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = UserManager.normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_doctor(self) -> bool:
+        return self.role == Role.DOCTOR
+
+
+class Specialty(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "specialties"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name.")
+
+
+class DoctorProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="doctor_profile")
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, null=True, blank=True, related_name="doctors")
+    phone_number = models.CharField(max_length=32, blank=True, default="")
+    experience_years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(80)])
+    bio = models.TextField(blank=True, default="")
+    clinic_name = models.CharField(max_length=200, blank=True, default="")
+    clinic_address = models.CharField(max_length=500, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    slot_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    is_verified = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240), name="doctorprofile_slot_minutes_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Dr {self.user.get_full_name() or self.user.email}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class PatientProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="patient_profile")
+    date_of_birth = models.DateField(null=True, blank=True)
+    address = models.CharField(max_length=500, blank=True, default="")
+    emergency_contact_name = models.CharField(max_length=200, blank=True, default="")
+    emergency_contact_phone = models.CharField(max_length=32, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Patient {self.user.get_full_name() or self.user.email}"
