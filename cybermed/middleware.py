@@ -1,0 +1,112 @@
+"""Request ids, one access-log line per request, and 503 JSON when the database is down anywhere.
+
+`RequestLogMiddleware` goes first in MIDDLEWARE: it times the whole request, takes the caller's
+`X-Request-ID` (or makes one), echoes it on the response and exposes it to every log record through
+`RequestIDFilter`. The access line carries method, path (never the query string), status, duration
+and user id: no bodies, headers, tokens or medical data.
+
+`DatabaseUnavailableMiddleware` goes right after SecurityMiddleware. DRF's exception handler already
+turns OperationalError/InterfaceError in API views into 503; this covers the same errors raised
+elsewhere (session and auth middleware, the admin), which Django would otherwise answer with a 500.
+Django turns such exceptions into a response inside each middleware layer, so they never propagate
+up to us: a `got_request_exception` receiver marks the request instead, and we swap the response.
+"""
+
+import contextvars
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import empty
+
+access_logger = logging.getLogger("cybermed.access")
+
+ACCESS_FORMAT = "%(method)s %(path)s %(status)s %(duration_ms)sms user=%(user_id)s"
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+# A caller-supplied id is only echoed when it is short and plain, so it cannot forge log lines.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+SERVICE_UNAVAILABLE = {
+    "detail": "The service is temporarily unavailable. Try again shortly.",
+    "code": "service_unavailable",
+}
+DB_UNAVAILABLE_ATTR = "_cybermed_database_unavailable"
+
+
+class RequestIDFilter(logging.Filter):
+    """Puts the current request id on every record as `record.request_id` ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+def _user_id(request: HttpRequest) -> str:
+    # DRF copies the JWT-authenticated user onto the Django request; only read it if it was resolved,
+    # so that logging never triggers a database query of its own.
+    user = getattr(request, "user", None)
+    wrapped = getattr(user, "_wrapped", user)
+    if wrapped is None or wrapped is empty:
+        return "-"
+    return str(wrapped.pk) if getattr(wrapped, "is_authenticated", False) else "-"
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        supplied = request.headers.get("X-Request-ID", "")
+        request_id = supplied if VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            fields = {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "user_id": _user_id(request),
+            }
+            access_logger.info(ACCESS_FORMAT, fields, extra=fields)
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+@receiver(got_request_exception, dispatch_uid="cybermed.middleware.mark_database_unavailable")
+def mark_database_unavailable(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    # Sent while Django is handling an uncaught exception, so sys.exc_info() is that exception.
+    if request is not None and isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        setattr(request, DB_UNAVAILABLE_ATTR, True)
+
+
+def service_unavailable_response() -> JsonResponse:
+    response = JsonResponse(SERVICE_UNAVAILABLE, status=503)
+    response["Retry-After"] = "5"
+    response["X-Frame-Options"] = "DENY"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, DB_UNAVAILABLE_ATTR, False):
+            logging.getLogger("cybermed.api").warning("database unavailable outside the API views")
+            return service_unavailable_response()
+        return response
