@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from notifications.api.views import NotificationViewSet, WaitlistEntryViewSet
+
+router = SimpleRouter()
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("waitlist", WaitlistEntryViewSet, basename="waitlist")
+
+urlpatterns = router.urls

@@ -1,0 +1,61 @@
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from notifications.formatting import zone_of
+from notifications.models import Notification, NotificationPreference, WaitlistEntry
+from users.selectors import doctor_list_visible
+
+WAITLIST_MAX_DAYS = 62
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "message", "appointment", "data", "is_read", "created_at"]
+        read_only_fields = fields
+
+
+class NotificationPreferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NotificationPreference
+        fields = ["email_enabled", "reminders_enabled"]
+
+
+class ReadAllResultSerializer(serializers.Serializer):
+    updated = serializers.IntegerField(help_text="How many notifications were marked read.")
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
+class VisibleDoctorField(serializers.PrimaryKeyRelatedField):
+    """A doctor's user id; only doctors listed in the directory (read per request, settings included)."""
+
+    def get_queryset(self):  # noqa: ANN201 - DRF signature
+        return doctor_list_visible()
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    doctor = VisibleDoctorField(help_text="User id of a doctor listed in the directory.")
+    start_date = serializers.DateField(help_text="First day to wait for, in the doctor's time zone.")
+    end_date = serializers.DateField(help_text="Last day (inclusive), at most 62 days after start_date.")
+
+    class Meta:
+        model = WaitlistEntry
+        fields = ["id", "doctor", "start_date", "end_date", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators: list = []  # the duplicate entry is a 409 from the service, not a 400
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs["start_date"], attrs["end_date"]
+        if end < start:
+            raise serializers.ValidationError({"end_date": ["Must be on or after start_date."]})
+        if (end - start) > dt.timedelta(days=WAITLIST_MAX_DAYS):
+            raise serializers.ValidationError({"end_date": [f"At most {WAITLIST_MAX_DAYS} days after start_date."]})
+        today = timezone.now().astimezone(zone_of(attrs["doctor"].doctor_profile.timezone)).date()
+        if start < today:
+            raise serializers.ValidationError({"start_date": ["Must not be in the past (doctor's local date)."]})
+        return attrs

@@ -1,0 +1,436 @@
+"""Writes of the notifications app: notifications (and their emails), preferences, reminders, waitlist."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments.choices import ACTIVE_STATUSES, Status
+from appointments.models import Appointment
+from cybermed.exceptions import AlreadyExists, register_constraint_conflict
+from notifications.choices import Kind
+from notifications.formatting import doctor_name, format_local, person_name, zone_name_of, zone_of
+from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+REMINDER_WINDOW = dt.timedelta(hours=24)
+
+register_constraint_conflict("waitlist_patient_doctor_range_uniq", AlreadyExists)
+
+
+# --- Notifications --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    user_id: int
+    kind: str
+    title: str
+    message: str
+    appointment_id: int | None
+    data: dict
+
+
+def _enqueue_email(notification_id: int) -> None:
+    from notifications.tasks import send_notification_email
+
+    send_notification_email.enqueue(notification_id=notification_id)
+
+
+@transaction.atomic
+def notifications_create(*, specs: list[NotificationSpec]) -> list[Notification]:
+    """Store the notifications and queue one email each once the transaction commits."""
+    if not specs:
+        return []
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=spec.user_id,
+                kind=spec.kind,
+                title=spec.title,
+                message=spec.message,
+                appointment_id=spec.appointment_id,
+                data=spec.data,
+            )
+            for spec in specs
+        ]
+    )
+    for notification in notifications:
+        # robust: a broken task queue is logged, it never turns a committed change into an error.
+        transaction.on_commit(partial(_enqueue_email, notification.pk), robust=True)
+    return notifications
+
+
+def notification_create(
+    *,
+    user: User,
+    kind: str,
+    title: str,
+    message: str,
+    appointment: Appointment | None = None,
+    data: dict | None = None,
+) -> Notification:
+    spec = NotificationSpec(
+        user_id=user.pk,
+        kind=kind,
+        title=title,
+        message=message,
+        appointment_id=appointment.pk if appointment is not None else None,
+        data=data or {},
+    )
+    return notifications_create(specs=[spec])[0]
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if not notification.is_read:
+        Notification.objects.filter(pk=notification.pk).update(is_read=True)
+        notification.is_read = True
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, is_read=False).update(is_read=True)
+
+
+def notification_preference_get(*, user: User) -> NotificationPreference:
+    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+@transaction.atomic
+def notification_preference_update(
+    *, user: User, email_enabled: bool | None = None, reminders_enabled: bool | None = None
+) -> NotificationPreference:
+    preference = notification_preference_get(user=user)
+    preference = NotificationPreference.objects.select_for_update().get(pk=preference.pk)
+    if email_enabled is not None:
+        preference.email_enabled = email_enabled
+    if reminders_enabled is not None:
+        preference.reminders_enabled = reminders_enabled
+    preference.save()
+    return preference
+
+
+# --- Appointment events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppointmentSnapshot:
+    """An appointment as it was when the signal was sent (the receiver runs after commit)."""
+
+    id: int
+    doctor_id: int
+    patient_id: int
+    start: dt.datetime
+    end: dt.datetime
+    location: str
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> "AppointmentSnapshot":
+        return cls(
+            id=appointment.pk,
+            doctor_id=appointment.doctor_id,
+            patient_id=appointment.patient_id,
+            start=appointment.start,
+            end=appointment.end,
+            location=appointment.location,
+        )
+
+
+@dataclass(frozen=True)
+class AppointmentEvent:
+    event: str
+    appointment: AppointmentSnapshot
+    actor_id: int | None = None
+    previous_status: str | None = None
+    previous_start: dt.datetime | None = None
+    previous_end: dt.datetime | None = None
+    referral: AppointmentSnapshot | None = None
+
+
+def _appointment_data(appt: AppointmentSnapshot, zone_name: str, **extra: object) -> dict:
+    return {
+        "appointment": appt.id,
+        "doctor": appt.doctor_id,
+        "patient": appt.patient_id,
+        "start": appt.start.isoformat(),
+        "end": appt.end.isoformat(),
+        "timezone": zone_name,
+        **extra,
+    }
+
+
+def _other_parties(appt: AppointmentSnapshot, actor_id: int | None) -> list[int]:
+    """The participant who did not act; both when staff or the system acted."""
+    if actor_id == appt.patient_id:
+        return [appt.doctor_id]
+    if actor_id == appt.doctor_id:
+        return [appt.patient_id]
+    return [appt.patient_id, appt.doctor_id]
+
+
+def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[NotificationSpec]:
+    appt = event.appointment
+    doctor, patient = users[appt.doctor_id], users[appt.patient_id]
+    zone_name = zone_name_of(doctor)
+    when = format_local(appt.start, zone_name)
+    data = _appointment_data(appt, zone_name, event=event.event)
+
+    def counterpart(user_id: int) -> str:
+        return person_name(patient if user_id == appt.doctor_id else doctor)
+
+    def spec(user_id: int, kind: str, title: str, message: str, **extra: object) -> NotificationSpec:
+        return NotificationSpec(user_id, kind, title, message, appt.id, {**data, **extra})
+
+    match event.event:
+        case "created":
+            return [
+                spec(
+                    uid,
+                    Kind.APPOINTMENT_CREATED,
+                    "New appointment",
+                    f"An appointment with {counterpart(uid)} was booked for {when}.",
+                )
+                for uid in _other_parties(appt, event.actor_id)
+            ]
+        case "confirmed":
+            where = f" Location: {appt.location}." if appt.location else ""
+            return [
+                spec(
+                    appt.patient_id,
+                    Kind.APPOINTMENT_CONFIRMED,
+                    "Appointment confirmed",
+                    f"Your appointment with {doctor_name(doctor)} on {when} is confirmed.{where}",
+                    location=appt.location,
+                )
+            ]
+        case "cancelled":
+            return [
+                spec(
+                    uid,
+                    Kind.APPOINTMENT_CANCELLED,
+                    "Appointment cancelled",
+                    f"Your appointment with {counterpart(uid)} on {when} was cancelled.",
+                )
+                for uid in _other_parties(appt, event.actor_id)
+            ]
+        case "rescheduled":
+            before = format_local(event.previous_start, zone_name) if event.previous_start else "its earlier time"
+            extra = {
+                "previous_start": event.previous_start.isoformat() if event.previous_start else None,
+                "previous_end": event.previous_end.isoformat() if event.previous_end else None,
+            }
+            return [
+                spec(
+                    uid,
+                    Kind.APPOINTMENT_RESCHEDULED,
+                    "Appointment rescheduled",
+                    f"Your appointment with {counterpart(uid)} was moved from {before} to {when}.",
+                    **extra,
+                )
+                for uid in _other_parties(appt, event.actor_id)
+            ]
+        case "referred":
+            return _referral_specs(event, users)
+        case "completed":
+            return [
+                spec(
+                    appt.patient_id,
+                    Kind.APPOINTMENT_COMPLETED,
+                    "Appointment completed",
+                    f"Your appointment with {doctor_name(doctor)} on {when} is complete.",
+                )
+            ]
+        case "no_show":
+            return [
+                spec(
+                    appt.patient_id,
+                    Kind.APPOINTMENT_NO_SHOW,
+                    "Missed appointment",
+                    f"Your appointment with {doctor_name(doctor)} on {when} was marked as missed.",
+                )
+            ]
+    logger.warning("no notification for appointment event %r", event.event)
+    return []
+
+
+def _referral_specs(event: AppointmentEvent, users: dict[int, User]) -> list[NotificationSpec]:
+    original = event.appointment
+    new = event.referral or original
+    referring, target, patient = users[original.doctor_id], users[new.doctor_id], users[original.patient_id]
+    zone_name = zone_name_of(target)
+    when = format_local(new.start, zone_name)
+    data = _appointment_data(new, zone_name, event=event.event, referred_from=original.id)
+    specs = [
+        NotificationSpec(
+            original.patient_id,
+            Kind.APPOINTMENT_REFERRED,
+            "You have been referred",
+            f"{doctor_name(referring)} referred you to {doctor_name(target)}. "
+            f"Your new appointment is on {when}, waiting for confirmation.",
+            new.id,
+            data,
+        )
+    ]
+    if event.referral is not None:
+        specs.append(
+            NotificationSpec(
+                new.doctor_id,
+                Kind.APPOINTMENT_REFERRED,
+                "New referral",
+                f"{doctor_name(referring)} referred {person_name(patient)} to you for {when}.",
+                new.id,
+                data,
+            )
+        )
+    return specs
+
+
+def _freed_slot_specs(event: AppointmentEvent, doctor: User) -> list[NotificationSpec]:
+    """`slot_opened` for everyone waiting for this doctor on the freed slot's local date."""
+    appt = event.appointment
+    if event.event not in ("cancelled", "rescheduled", "referred"):
+        return []
+    if event.previous_status is not None and event.previous_status not in ACTIVE_STATUSES:
+        return []
+    start = event.previous_start or appt.start
+    end = event.previous_end or appt.end
+    if event.event == "rescheduled" and start == appt.start:
+        return []
+    if start <= timezone.now():
+        return []
+    zone_name = zone_name_of(doctor)
+    local_date = start.astimezone(zone_of(zone_name)).date()
+    waiting = (
+        WaitlistEntry.objects.filter(doctor_id=appt.doctor_id, start_date__lte=local_date, end_date__gte=local_date)
+        .exclude(patient_id=appt.patient_id)
+        .values_list("patient_id", flat=True)
+        .distinct()
+        .order_by("patient_id")
+    )
+    when = format_local(start, zone_name)
+    data = {"doctor": appt.doctor_id, "start": start.isoformat(), "end": end.isoformat(), "timezone": zone_name}
+    return [
+        NotificationSpec(
+            patient_id,
+            Kind.SLOT_OPENED,
+            "A slot opened up",
+            f"{doctor_name(doctor)} has a free slot on {when}. Book it soon: it goes to whoever books first.",
+            None,  # the freed appointment belongs to someone else
+            data,
+        )
+        for patient_id in waiting
+    ]
+
+
+def appointment_event_notify(*, event: AppointmentEvent) -> list[Notification]:
+    """Notify the people an appointment change concerns. Runs after the change has committed."""
+    appt = event.appointment
+    user_ids = {appt.doctor_id, appt.patient_id}
+    if event.referral is not None:
+        user_ids.add(event.referral.doctor_id)
+    users = User.objects.select_related("doctor_profile").in_bulk(user_ids)
+    specs = [s for s in _appointment_specs(event, users) if s.user_id != event.actor_id]
+    specs += _freed_slot_specs(event, users[appt.doctor_id])
+    return notifications_create(specs=specs)
+
+
+def consultation_notify(
+    *, consultation_id: int, appointment_id: int, created: bool, actor_id: int | None
+) -> list[Notification]:
+    """Tell the patient their record changed; never what is in it."""
+    appt = Appointment.objects.select_related("doctor__doctor_profile", "patient").get(pk=appointment_id)
+    if appt.patient_id == actor_id:
+        return []
+    zone_name = zone_name_of(appt.doctor)
+    when = format_local(appt.start, zone_name)
+    verb = "added" if created else "updated"
+    spec = NotificationSpec(
+        appt.patient_id,
+        Kind.CONSULTATION_CREATED if created else Kind.CONSULTATION_UPDATED,
+        f"Consultation record {verb}",
+        f"{doctor_name(appt.doctor)} {verb} the consultation record of your appointment on {when}. "
+        "Sign in to CyberMed to read it.",
+        appt.pk,
+        {**_appointment_data(AppointmentSnapshot.of(appt), zone_name), "consultation": consultation_id},
+    )
+    return notifications_create(specs=[spec])
+
+
+# --- Reminders ------------------------------------------------------------------------------------
+
+
+def _reminder_send(*, appointment: Appointment, user: User) -> bool:
+    """Record and send one reminder; False if it was already sent (perhaps by a concurrent run)."""
+    doctor = appointment.doctor
+    zone_name = zone_name_of(doctor)
+    other = appointment.patient if user.pk == appointment.doctor_id else doctor
+    where = f" Location: {appointment.location}." if appointment.location else ""
+    data = _appointment_data(AppointmentSnapshot.of(appointment), zone_name, location=appointment.location)
+    try:
+        with transaction.atomic():
+            ReminderSent.objects.create(user=user, appointment=appointment, start=appointment.start)
+            notification_create(
+                user=user,
+                kind=Kind.REMINDER,
+                title="Appointment reminder",
+                message=f"Reminder: your appointment with {person_name(other)} is on "
+                f"{format_local(appointment.start, zone_name)}.{where}",
+                appointment=appointment,
+                data=data,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def reminders_send(*, now: dt.datetime | None = None) -> int:
+    """Remind both participants of every confirmed appointment starting in the next 24 hours, once each.
+
+    Safe to run often and concurrently: the unique ReminderSent row is inserted in the same transaction as the
+    notification, so a second run (or a parallel one) skips it."""
+    now = now or timezone.now()
+    appointments = list(
+        Appointment.objects.filter(status=Status.CONFIRMED, start__gt=now, start__lte=now + REMINDER_WINDOW)
+        .select_related("doctor__doctor_profile", "patient")
+        .order_by("start", "pk")
+    )
+    if not appointments:
+        return 0
+    user_ids = {a.doctor_id for a in appointments} | {a.patient_id for a in appointments}
+    opted_out = set(
+        NotificationPreference.objects.filter(user_id__in=user_ids, reminders_enabled=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    already = set(
+        ReminderSent.objects.filter(appointment__in=appointments).values_list("user_id", "appointment_id", "start")
+    )
+    sent = 0
+    for appointment in appointments:
+        for user in (appointment.patient, appointment.doctor):
+            if user.pk in opted_out or not user.is_active:
+                continue
+            if (user.pk, appointment.pk, appointment.start) in already:
+                continue
+            sent += _reminder_send(appointment=appointment, user=user)
+    return sent
+
+
+# --- Waitlist -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def waitlist_entry_create(*, patient: User, doctor: User, start_date: dt.date, end_date: dt.date) -> WaitlistEntry:
+    if WaitlistEntry.objects.filter(patient=patient, doctor=doctor, start_date=start_date, end_date=end_date).exists():
+        raise AlreadyExists("You are already on this doctor's waitlist for these dates.")
+    return WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=start_date, end_date=end_date)
+
+
+def waitlist_entry_delete(*, entry: WaitlistEntry) -> None:
+    entry.delete()

@@ -1,0 +1,43 @@
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from appointments.choices import Status
+from appointments.models import Appointment
+from appointments.signals import appointment_changed
+from appointments.tests.factories import AppointmentFactory, next_slot
+from users.models import User
+
+
+@pytest.fixture
+def appointment(patient: User, doctor: User) -> Appointment:
+    return AppointmentFactory(patient=patient, doctor=doctor, status=Status.PENDING, start=next_slot(days=3))
+
+
+@pytest.fixture
+def send_event() -> Callable[..., None]:
+    """Send `appointment_changed` the way appointments.services documents it."""
+
+    def send(
+        appointment: Appointment,
+        event: str,
+        *,
+        actor: User | None = None,
+        previous_status: str | None = None,
+        previous_start: dt.datetime | None = None,
+        previous_end: dt.datetime | None = None,
+        referral: Appointment | None = None,
+    ) -> None:
+        appointment_changed.send(
+            sender=Appointment,
+            appointment=appointment,
+            event=event,
+            actor=actor,
+            previous_status=previous_status,
+            previous_start=previous_start,
+            previous_end=previous_end,
+            referral=referral,
+        )
+
+    return send
