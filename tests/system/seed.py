@@ -1,0 +1,48 @@
+"""Seed a system-test database: `python -m tests.system.seed '<json spec>'` prints one JSON line.
+
+Spec: {"patients": N, "availability": true}. Creates N active patients and one verified doctor (UTC,
+30-minute slots, available all day every day), and prints their ids, emails, the shared password, a
+JWT access token per user (signed with the server's key, which the subprocess shares) and a bookable
+slot two days ahead.
+"""
+
+import datetime as dt
+import json
+import sys
+
+import django
+
+
+def main() -> None:
+    django.setup()
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from appointments.models import AvailabilityRule
+    from users.tests.factories import DEFAULT_PASSWORD, DoctorFactory, PatientFactory
+
+    spec = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    doctor = DoctorFactory(email="sysdoctor@example.com")
+    for weekday in range(7):
+        AvailabilityRule.objects.create(doctor=doctor, weekday=weekday, start_time=dt.time(0), end_time=dt.time(23, 30))
+    patients = [PatientFactory(email=f"syspatient{i}@example.com") for i in range(spec.get("patients", 1))]
+    today = timezone.now().astimezone(dt.UTC).date()
+    slot = dt.datetime.combine(today + dt.timedelta(days=2), dt.time(10), tzinfo=dt.UTC)
+
+    def access(user) -> str:
+        return str(RefreshToken.for_user(user).access_token)
+
+    print(
+        json.dumps(
+            {
+                "password": DEFAULT_PASSWORD,
+                "slot": slot.isoformat(),
+                "doctor": {"id": doctor.pk, "email": doctor.email, "access": access(doctor)},
+                "patients": [{"id": p.pk, "email": p.email, "access": access(p)} for p in patients],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
