@@ -27,6 +27,9 @@ class User(BaseUser):
     phone_number = models.CharField(max_length=32, blank=True, default="")
     bio = models.TextField(blank=True, default="")
     profile_picture = models.ImageField(upload_to="profile_pictures/", blank=True, null=True)
+    # Set once, when the owner confirms their email. It keeps a deactivated account (is_active off by
+    # staff) from reactivating itself through the activation endpoints.
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.db.models import QuerySet
 
+from appointments.models import Appointment
 from users.choices import Role
-from users.models import User
+from users.models import Specialty, User
 
 
 def doctor_list_visible() -> QuerySet[User]:
@@ -13,3 +14,27 @@ def doctor_list_visible() -> QuerySet[User]:
     if settings.DOCTOR_VERIFICATION_REQUIRED:
         doctors = doctors.filter(doctor_profile__is_verified=True)
     return doctors.select_related("doctor_profile", "doctor_profile__specialty")
+
+
+def doctor_list_all() -> QuerySet[User]:
+    """Every doctor with a profile, verified or not (what staff act on)."""
+    return User.objects.filter(role=Role.DOCTOR, doctor_profile__isnull=False).select_related(
+        "doctor_profile", "doctor_profile__specialty"
+    )
+
+
+def patient_list_for(*, user: User) -> QuerySet[User]:
+    """Patients `user` may see: all of them for staff, only their own patients for a doctor, else none.
+
+    A doctor's patients are the users with at least one appointment (any status) with that doctor.
+    """
+    patients = User.objects.filter(role=Role.PATIENT).select_related("patient_profile")
+    if user.is_staff:
+        return patients
+    if user.role == Role.DOCTOR:
+        return patients.filter(pk__in=Appointment.objects.filter(doctor=user).values("patient_id"))
+    return patients.none()
+
+
+def specialty_list() -> QuerySet[Specialty]:
+    return Specialty.objects.order_by("name", "pk")

@@ -1,0 +1,226 @@
+"""Parse and render accounts, profiles and the directory. No writes here: views call services."""
+
+import datetime as dt
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from rest_framework import serializers
+
+from users.choices import Gender, Role
+from users.models import DoctorProfile, PatientProfile, Specialty, User
+from users.pictures import picture_clean
+from users.tokens import user_for_password_reset
+
+
+def _validate_password_for(password: str, user: User) -> str:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(list(exc.messages)) from exc
+    return password
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The signed-in user's own account. Role, email and staff flags are read-only."""
+
+    profile_picture = serializers.ImageField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "gender",
+            "phone_number",
+            "bio",
+            "profile_picture",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "email", "role", "date_joined"]
+
+
+class UserUpdateSerializer(serializers.ModelSerializer):
+    """PATCH /auth/me/: names, gender, phone, bio and the picture (a JPEG/PNG/WebP upload, or null)."""
+
+    profile_picture = serializers.FileField(
+        required=False, allow_null=True, allow_empty_file=False, help_text="JPEG, PNG or WebP, at most 5 MiB."
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "gender", "phone_number", "bio", "profile_picture"]
+
+    def validate_profile_picture(self, value):
+        if value is None:
+            return None
+        try:
+            return picture_clean(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True, default="")
+    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+    def validate_email(self, value: str) -> str:
+        email = User.objects.normalize_email(value)
+        if User.objects.filter(email=email).exists():
+            raise serializers.ValidationError("An account with this email already exists.")
+        return email
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(email=attrs["email"], first_name=attrs["first_name"], last_name=attrs["last_name"])
+        try:
+            _validate_password_for(attrs["password"], candidate)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"password": exc.detail}) from exc
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError("The current password is wrong.")
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        return _validate_password_for(value, self.context["request"].user)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class UidTokenSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+
+
+class PasswordResetConfirmSerializer(UidTokenSerializer):
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+    def validate(self, attrs: dict) -> dict:
+        user = user_for_password_reset(attrs["uid"], attrs["token"])
+        if user is None:
+            raise serializers.ValidationError({"token": ["The reset link is invalid or has expired."]})
+        try:
+            _validate_password_for(attrs["new_password"], user)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"new_password": exc.detail}) from exc
+        return {**attrs, "user": user}
+
+
+class SpecialtySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specialty
+        fields = ["id", "name"]
+
+
+class DoctorProfileSerializer(serializers.ModelSerializer):
+    specialty = serializers.PrimaryKeyRelatedField(queryset=Specialty.objects.all(), allow_null=True, required=False)
+    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
+    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
+
+    class Meta:
+        model = DoctorProfile
+        fields = [
+            "specialty",
+            "phone_number",
+            "experience_years",
+            "bio",
+            "clinic_name",
+            "clinic_address",
+            "timezone",
+            "slot_minutes",
+            "is_verified",
+        ]
+        read_only_fields = ["is_verified"]
+
+
+class PatientProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PatientProfile
+        fields = ["date_of_birth", "address", "emergency_contact_name", "emergency_contact_phone"]
+
+    def validate_date_of_birth(self, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > timezone.localdate():
+            raise serializers.ValidationError("The date of birth cannot be in the future.")
+        if value is not None and value.year < 1900:
+            raise serializers.ValidationError("Enter a date of birth after 1900.")
+        return value
+
+
+class DoctorSerializer(serializers.ModelSerializer):
+    """A doctor as the directory shows them (`id` is the user id)."""
+
+    specialty = SpecialtySerializer(source="doctor_profile.specialty", read_only=True, allow_null=True)
+    experience_years = serializers.IntegerField(source="doctor_profile.experience_years", read_only=True)
+    clinic_name = serializers.CharField(source="doctor_profile.clinic_name", read_only=True)
+    clinic_address = serializers.CharField(source="doctor_profile.clinic_address", read_only=True)
+    bio = serializers.CharField(source="doctor_profile.bio", read_only=True)
+    profile_picture = serializers.ImageField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "specialty",
+            "experience_years",
+            "clinic_name",
+            "clinic_address",
+            "bio",
+            "profile_picture",
+        ]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient as their doctors and staff see them (`id` is the user id)."""
+
+    profile_picture = serializers.ImageField(read_only=True)
+    date_of_birth = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "gender",
+            "phone_number",
+            "profile_picture",
+            "date_of_birth",
+        ]
+
+    def get_date_of_birth(self, user: User) -> dt.date | None:
+        profile = getattr(user, "patient_profile", None)
+        return profile.date_of_birth if profile else None

@@ -1,0 +1,399 @@
+"""HTTP for accounts, profiles, specialties, the doctor directory and patients. Rules live in services."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import filters, generics, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from cybermed.api.throttles import (
+    ActivationResendThrottle,
+    AnonThrottle,
+    LoginThrottle,
+    PasswordResetThrottle,
+    RefreshThrottle,
+    RegisterThrottle,
+    UserThrottle,
+)
+from users import selectors, services
+from users.api.filters import DoctorFilter, PatientFilter
+from users.api.permissions import IsDoctor, IsDoctorOrStaff, IsPatient, IsStaff
+from users.api.serializers import (
+    DoctorProfileSerializer,
+    DoctorSerializer,
+    EmailSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PatientProfileSerializer,
+    PatientSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    SpecialtySerializer,
+    TokenPairSerializer,
+    UidTokenSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from users.models import DoctorProfile, PatientProfile, User
+
+Error = inline_serializer("UsersError", fields={"detail": serializers.CharField()})
+CodedError = inline_serializer(
+    "UsersCodedError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
+)
+R400 = OpenApiResponse(description="Validation error: a map of field names to messages.")
+R401 = OpenApiResponse(Error, description="Not authenticated.")
+R403 = OpenApiResponse(Error, description="Authenticated, but not allowed (wrong role).")
+R404 = OpenApiResponse(Error, description="Not found, or not yours.")
+R429 = OpenApiResponse(Error, description="Throttled; see Retry-After.")
+R401_CODED = OpenApiResponse(CodedError, description="Bad credentials or token; `code` says which.")
+
+
+class PublicView(APIView):
+    """An endpoint for anonymous callers: a stale Authorization header must not get in the way."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without this DRF turns our 401s into 403s, since no authenticator is configured here.
+        return JWTAuthentication().authenticate_header(request)
+
+
+# --- Accounts ----------------------------------------------------------------------------------------
+
+
+class RegisterView(PublicView):
+    throttle_classes = [AnonThrottle, UserThrottle, RegisterThrottle]
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: UserSerializer, 400: R400, 429: R429},
+        tags=["auth"],
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        """Sign up as a patient or a doctor; an activation email follows."""
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicView):
+    throttle_classes = [AnonThrottle, UserThrottle, LoginThrottle]
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, 400: R400, 401: R401_CODED, 429: R429},
+        tags=["auth"],
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        """Exchange email and password for an access and a refresh token.
+
+        401 `code`: `invalid_credentials`, or `account_inactive` when the password is right but the
+        account has not been activated.
+        """
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_authenticate(**serializer.validated_data)
+        return Response(services.token_pair_for(user=user))
+
+
+class RefreshView(PublicView):
+    throttle_classes = [AnonThrottle, UserThrottle, RefreshThrottle]
+
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, 400: R400, 401: R401_CODED, 429: R429},
+        tags=["auth"],
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        """Spend a refresh token for a new pair. Each refresh token works once."""
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.token_refresh(refresh=serializer.validated_data["refresh"]))
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={204: None, 400: R400, 401: R401},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        """Revoke one of your refresh tokens. Someone else's, or an invalid one, is a 400."""
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.token_revoke(user=request.user, refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(responses={200: UserSerializer, 401: R401}, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        """Your own account."""
+        return Response(UserSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(
+        request={"application/json": UserUpdateSerializer, "multipart/form-data": UserUpdateSerializer},
+        responses={200: UserSerializer, 400: R400, 401: R401},
+        tags=["auth"],
+    )
+    def patch(self, request: Request) -> Response:
+        """Change names, gender, phone number, bio or the profile picture (multipart; null removes it)."""
+        serializer = UserUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, data=serializer.validated_data)
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: R400, 401: R401}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Change your password; every refresh token issued before stops working."""
+        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.user_change_password(user=request.user, new_password=serializer.validated_data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicView):
+    throttle_classes = [AnonThrottle, UserThrottle, PasswordResetThrottle]
+
+    @extend_schema(request=EmailSerializer, responses={204: None, 400: R400, 429: R429}, tags=["auth"], auth=[])
+    def post(self, request: Request) -> Response:
+        """Ask for a password-reset email. The answer is the same whether or not the account exists."""
+        serializer = EmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_request_password_reset(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetConfirmView(PublicView):
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None, 400: R400}, tags=["auth"], auth=[])
+    def post(self, request: Request) -> Response:
+        """Set a new password with the `uid` and `token` from the reset email (works once)."""
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.user_reset_password(user=data["user"], token=data["token"], new_password=data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivateView(PublicView):
+    @extend_schema(request=UidTokenSerializer, responses={204: None, 400: R400}, tags=["auth"], auth=[])
+    def post(self, request: Request) -> Response:
+        """Activate an account with the `uid` and `token` from the activation email."""
+        serializer = UidTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_activate(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivationResendView(PublicView):
+    throttle_classes = [AnonThrottle, UserThrottle, ActivationResendThrottle]
+
+    @extend_schema(request=EmailSerializer, responses={204: None, 400: R400, 429: R429}, tags=["auth"], auth=[])
+    def post(self, request: Request) -> Response:
+        """Send the activation email again (only accounts never activated get one; the answer is always 204)."""
+        serializer = EmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_activation_resend(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Own profiles ------------------------------------------------------------------------------------
+
+PROFILE_RESPONSES_RO = {401: R401, 403: R403, 404: R404}
+
+
+class DoctorProfileView(APIView):
+    """The calling doctor's own profile."""
+
+    permission_classes = [IsDoctor]
+
+    def get_object(self) -> DoctorProfile:
+        return get_object_or_404(DoctorProfile.objects.select_related("specialty"), user=self.request.user)
+
+    @extend_schema(responses={200: DoctorProfileSerializer, **PROFILE_RESPONSES_RO}, tags=["profiles"])
+    def get(self, request: Request) -> Response:
+        """Your doctor profile."""
+        return Response(DoctorProfileSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=DoctorProfileSerializer,
+        responses={200: DoctorProfileSerializer, 201: DoctorProfileSerializer, 400: R400, 401: R401, 403: R403},
+        tags=["profiles"],
+    )
+    def post(self, request: Request) -> Response:
+        """Create your doctor profile (201), or update the fields you send (200)."""
+        serializer = DoctorProfileSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile, created = services.doctor_profile_upsert(user=request.user, data=serializer.validated_data)
+        return Response(DoctorProfileSerializer(profile).data, status=201 if created else 200)
+
+    @extend_schema(
+        request=DoctorProfileSerializer,
+        responses={200: DoctorProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
+        tags=["profiles"],
+    )
+    def put(self, request: Request) -> Response:
+        """Replace your doctor profile; omitted fields keep their values or defaults."""
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        request=DoctorProfileSerializer,
+        responses={200: DoctorProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
+        tags=["profiles"],
+    )
+    def patch(self, request: Request) -> Response:
+        """Change some fields of your doctor profile."""
+        return self._update(request, partial=True)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        serializer = DoctorProfileSerializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        profile, _ = services.doctor_profile_upsert(user=request.user, data=serializer.validated_data)
+        return Response(DoctorProfileSerializer(profile).data)
+
+
+class PatientProfileView(APIView):
+    """The calling patient's own profile."""
+
+    permission_classes = [IsPatient]
+
+    def get_object(self) -> PatientProfile:
+        return get_object_or_404(PatientProfile, user=self.request.user)
+
+    @extend_schema(responses={200: PatientProfileSerializer, **PROFILE_RESPONSES_RO}, tags=["profiles"])
+    def get(self, request: Request) -> Response:
+        """Your patient profile."""
+        return Response(PatientProfileSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=PatientProfileSerializer,
+        responses={200: PatientProfileSerializer, 201: PatientProfileSerializer, 400: R400, 401: R401, 403: R403},
+        tags=["profiles"],
+    )
+    def post(self, request: Request) -> Response:
+        """Create your patient profile (201), or update the fields you send (200)."""
+        serializer = PatientProfileSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile, created = services.patient_profile_upsert(user=request.user, data=serializer.validated_data)
+        return Response(PatientProfileSerializer(profile).data, status=201 if created else 200)
+
+    @extend_schema(
+        request=PatientProfileSerializer,
+        responses={200: PatientProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
+        tags=["profiles"],
+    )
+    def put(self, request: Request) -> Response:
+        """Replace your patient profile; omitted fields keep their values."""
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        request=PatientProfileSerializer,
+        responses={200: PatientProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
+        tags=["profiles"],
+    )
+    def patch(self, request: Request) -> Response:
+        """Change some fields of your patient profile."""
+        return self._update(request, partial=True)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        serializer = PatientProfileSerializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        profile, _ = services.patient_profile_upsert(user=request.user, data=serializer.validated_data)
+        return Response(PatientProfileSerializer(profile).data)
+
+
+# --- Directory ---------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(responses={200: SpecialtySerializer(many=True), 401: R401}, tags=["directory"]),
+)
+class SpecialtyListView(generics.ListAPIView):
+    """Medical specialties, by name."""
+
+    serializer_class = SpecialtySerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.specialty_list()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Verified doctors", responses={200: DoctorSerializer(many=True), 401: R401}),
+    retrieve=extend_schema(summary="One verified doctor", responses={200: DoctorSerializer, 401: R401, 404: R404}),
+    verify=extend_schema(
+        summary="Verify a doctor (staff)",
+        request=None,
+        responses={200: DoctorSerializer, 401: R401, 403: R403, 404: R404},
+    ),
+)
+@extend_schema(tags=["directory"])
+class DoctorViewSet(viewsets.ReadOnlyModelViewSet):
+    """The doctor directory. `{id}` is the doctor's user id."""
+
+    serializer_class = DoctorSerializer
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_class = DoctorFilter
+    search_fields = ["first_name", "last_name"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        if self.action == "verify":
+            return selectors.doctor_list_all()
+        return selectors.doctor_list_visible().order_by("last_name", "first_name", "pk")
+
+    def get_permissions(self):
+        if self.action == "verify":
+            return [IsAuthenticated(), IsStaff()]
+        return super().get_permissions()
+
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str | None = None) -> Response:
+        """Mark a doctor verified (staff only), so they show in the directory and can be booked."""
+        doctor = self.get_object()
+        services.doctor_verify(doctor=doctor)
+        doctor = self.get_queryset().get(pk=doctor.pk)
+        return Response(self.get_serializer(doctor).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your patients", responses={200: PatientSerializer(many=True), 401: R401, 403: R403}),
+    retrieve=extend_schema(
+        summary="One of your patients", responses={200: PatientSerializer, 401: R401, 403: R403, 404: R404}
+    ),
+)
+@extend_schema(tags=["directory"])
+class PatientViewSet(viewsets.ReadOnlyModelViewSet):
+    """Patients: a doctor sees those with an appointment with them; staff see everyone. `{id}` is the user id."""
+
+    serializer_class = PatientSerializer
+    permission_classes = [IsDoctorOrStaff]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_class = PatientFilter
+    search_fields = ["first_name", "last_name", "email"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
+            return User.objects.none()
+        return selectors.patient_list_for(user=self.request.user).order_by("last_name", "first_name", "pk")

@@ -1,0 +1,259 @@
+"""Writes for accounts and profiles. Each service owns its transaction; emails go out after commit."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.choices import Role
+from users.models import DoctorProfile, PatientProfile, User
+from users.tasks import send_account_email
+from users.tokens import account_activation_token, password_reset_token, user_from_uid
+
+INVALID_TOKEN = "Token is invalid, expired or already used."
+BAD_CREDENTIALS = "No account found with the given credentials."
+
+
+def _auth_failed(detail: str, code: str) -> AuthenticationFailed:
+    # The body carries a machine code next to the text, like the 409s: `{"detail", "code"}`.
+    return AuthenticationFailed({"detail": detail, "code": code}, code)
+
+
+def _send_after_commit(*, user: User, kind: str) -> None:
+    user_id = user.pk
+    transaction.on_commit(lambda: send_account_email.enqueue(user_id=user_id, kind=kind))
+
+
+# --- Registration and activation -------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    gender: str = "",
+    phone_number: str = "",
+) -> User:
+    """Create a patient or doctor with an empty profile and email them an activation link."""
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose patient or doctor."})
+    user = User(
+        email=User.objects.normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        gender=gender,
+        phone_number=phone_number,
+        is_active=not settings.ACCOUNT_ACTIVATION_REQUIRED,
+    )
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # two sign-ups with one address at once: the constraint decides
+        raise ValidationError({"email": "An account with this email already exists."}) from exc
+    if role == Role.DOCTOR:
+        DoctorProfile.objects.create(user=user)
+    else:
+        PatientProfile.objects.create(user=user)
+    _send_after_commit(user=user, kind="activation")
+    return user
+
+
+@transaction.atomic
+def user_activate(*, uid: str, token: str) -> User:
+    """Activate the account `uid` names if `token` is its current activation token."""
+    user = user_from_uid(uid)
+    if user is None or user.activated_at is not None or not account_activation_token.check_token(user, token):
+        raise ValidationError({"token": "The activation link is invalid or has expired."})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.activated_at is not None:
+        raise ValidationError({"token": "The activation link is invalid or has expired."})
+    user.is_active = True
+    user.activated_at = timezone.now()
+    user.save(update_fields=["is_active", "activated_at"])
+    return user
+
+
+def user_activation_resend(*, email: str) -> None:
+    """Email a new activation link if `email` belongs to an account that was never activated."""
+    user = User.objects.filter(email=User.objects.normalize_email(email)).first()
+    if user is not None and not user.is_active and user.activated_at is None:
+        _send_after_commit(user=user, kind="activation")
+
+
+# --- Tokens ------------------------------------------------------------------------------------------
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    """The active user with these credentials; inactivity is revealed only to the right password."""
+    user = User.objects.filter(email=User.objects.normalize_email(email)).first()
+    if user is None:
+        User().set_password(password)  # same hashing time as a real account (as Django's ModelBackend)
+        raise _auth_failed(BAD_CREDENTIALS, "invalid_credentials")
+    if not user.check_password(password):
+        raise _auth_failed(BAD_CREDENTIALS, "invalid_credentials")
+    if not user.is_active:
+        raise _auth_failed("This account is not active: use the link in the activation email.", "account_inactive")
+    return user
+
+
+def token_pair_for(*, user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _decode_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise _auth_failed(INVALID_TOKEN, "token_not_valid") from exc
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Exchange a refresh token for a new pair, spending it.
+
+    simplejwt's own rotation blacklists with get_or_create, so the same token sent twice at once can
+    succeed twice (or fail with an IntegrityError). Here the user's row and then the token's row are
+    locked, and the blacklist check happens under the lock: exactly one request wins. Password
+    changes lock the user row too, so they never miss a token issued concurrently.
+    """
+    token = _decode_refresh(refresh)
+    user_id = token.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.select_for_update().filter(pk=user_id).first() if user_id is not None else None
+    if user is None or not user.is_active:
+        raise _auth_failed("No active account found for the given token.", "no_active_account")
+    outstanding = (
+        OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM], user=user).first()
+    )
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise _auth_failed(INVALID_TOKEN, "token_not_valid")
+    BlacklistedToken.objects.create(token=outstanding)
+    return token_pair_for(user=user)
+
+
+@transaction.atomic
+def token_revoke(*, user: User, refresh: str) -> None:
+    """Blacklist one of `user`'s refresh tokens (logout)."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise ValidationError({"refresh": INVALID_TOKEN}) from exc
+    outstanding = (
+        OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM], user=user).first()
+    )
+    if outstanding is None or str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise ValidationError({"refresh": INVALID_TOKEN})
+    BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    """Blacklist every refresh token `user` holds; returns how many were newly revoked."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).values_list("pk", flat=True)
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in live], ignore_conflicts=True
+    )
+    return len(created)
+
+
+# --- Passwords ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_change_password(*, user: User, new_password: str) -> None:
+    """Set a new password and sign out every session (all refresh tokens issued before)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user)
+
+
+def user_request_password_reset(*, email: str) -> None:
+    """Email a reset link if an active account has this address; say nothing either way."""
+    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
+    if user is not None and user.has_usable_password():
+        _send_after_commit(user=user, kind="password_reset")
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, token: str, new_password: str) -> None:
+    """Set the password from a reset link; the link dies with the old password hash."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not password_reset_token.check_token(locked, token):  # spent by a concurrent request
+        raise ValidationError({"token": "The reset link is invalid or has expired."})
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    tokens_revoke_all(user=locked)
+
+
+# --- Profiles ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Update the editable fields of `user`. `profile_picture`: a cleaned file, or None to remove it."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    editable = {"first_name", "last_name", "gender", "phone_number", "bio"}
+    fields = [name for name in data if name in editable]
+    for name in fields:
+        setattr(user, name, data[name])
+    if "profile_picture" in data:
+        old_name = user.profile_picture.name if user.profile_picture else ""
+        picture: ContentFile | None = data["profile_picture"]
+        if picture is None:
+            user.profile_picture = None
+        else:
+            user.profile_picture.save(picture.name, picture, save=False)
+        fields.append("profile_picture")
+        if old_name:
+            storage = user.profile_picture.storage
+            transaction.on_commit(lambda: storage.delete(old_name))
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def doctor_profile_upsert(*, user: User, data: dict[str, Any]) -> tuple[DoctorProfile, bool]:
+    """Create or update `user`'s doctor profile; `is_verified` is never set here."""
+    data = {key: value for key, value in data.items() if key != "is_verified"}
+    profile, created = DoctorProfile.objects.select_for_update().get_or_create(user=user, defaults=data)
+    if not created and data:
+        for name, value in data.items():
+            setattr(profile, name, value)
+        profile.save(update_fields=list(data))
+    return profile, created
+
+
+@transaction.atomic
+def patient_profile_upsert(*, user: User, data: dict[str, Any]) -> tuple[PatientProfile, bool]:
+    """Create or update `user`'s patient profile."""
+    profile, created = PatientProfile.objects.select_for_update().get_or_create(user=user, defaults=data)
+    if not created and data:
+        for name, value in data.items():
+            setattr(profile, name, value)
+        profile.save(update_fields=list(data))
+    return profile, created
+
+
+@transaction.atomic
+def doctor_verify(*, doctor: User) -> DoctorProfile:
+    """Mark a doctor verified so they appear in the directory and can be booked."""
+    profile = DoctorProfile.objects.select_for_update().get(user=doctor)
+    if not profile.is_verified:
+        profile.is_verified = True
+        profile.save(update_fields=["is_verified"])
+    return profile

@@ -1,0 +1,41 @@
+"""One-time tokens for account emails (activation and password reset)."""
+
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from users.models import User
+
+
+class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
+    """Like the password-reset generator, but the token dies once the account is activated."""
+
+    key_salt = "users.tokens.AccountActivationTokenGenerator"
+
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
+        return f"{super()._make_hash_value(user, timestamp)}{user.is_active}{user.activated_at}"
+
+
+account_activation_token = AccountActivationTokenGenerator()
+password_reset_token = default_token_generator
+
+
+def uid_encode(user: User) -> str:
+    return urlsafe_base64_encode(force_bytes(user.pk))
+
+
+def user_from_uid(uid: str) -> User | None:
+    """The user a `uid` names, or None for anything malformed or unknown."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    return User.objects.filter(pk=pk).first()
+
+
+def user_for_password_reset(uid: str, token: str) -> User | None:
+    """The active user a reset link is for, if its token is still good."""
+    user = user_from_uid(uid)
+    if user is None or not user.is_active or not password_reset_token.check_token(user, token):
+        return None
+    return user
