@@ -1,0 +1,54 @@
+import datetime as dt
+import re
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from appointments.choices import Status
+from appointments.models import Appointment
+
+# An unencoded "+" in a query string arrives as a space: "...T09:00:00 01:00" means "+01:00".
+_SPACE_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+class AwareDateTimeFormField(forms.CharField):
+    def clean(self, value: str | None) -> dt.datetime | None:
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(_SPACE_OFFSET.sub(r"\1+\2", value.strip()))
+        except ValueError:
+            raise forms.ValidationError("Enter an ISO 8601 datetime with an offset.") from None
+        if parsed.tzinfo is None:
+            raise forms.ValidationError("Include a UTC offset or Z, e.g. 2030-01-07T09:00:00+01:00.")
+        return parsed
+
+
+class AwareDateTimeFilter(django_filters.Filter):
+    """ISO 8601 with an offset; a naive value is a 400 like everywhere else in the API."""
+
+    field_class = AwareDateTimeFormField
+
+
+class AppointmentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    doctor = django_filters.NumberFilter(field_name="doctor_id", label="Doctor's user id")
+    patient = django_filters.NumberFilter(field_name="patient_id", label="Patient's user id")
+    start_after = AwareDateTimeFilter(field_name="start", lookup_expr="gte", label="start >= this datetime")
+    start_before = AwareDateTimeFilter(field_name="start", lookup_expr="lt", label="start < this datetime")
+    when = django_filters.ChoiceFilter(
+        choices=[("upcoming", "upcoming"), ("past", "past")],
+        method="filter_when",
+        label="upcoming: start is now or later; past: start is before now",
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["status", "doctor", "patient", "start_after", "start_before", "when"]
+
+    def filter_when(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        now = timezone.now()
+        return qs.filter(start__gte=now) if value == "upcoming" else qs.filter(start__lt=now)

@@ -1,0 +1,101 @@
+"""Reads for scheduling, always scoped to the caller."""
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from appointments import availability
+from appointments.availability import Interval, WeeklyRule
+from appointments.models import ACTIVE_Q, Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
+from users.models import DoctorProfile, User
+
+
+def appointment_base() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related(
+        "doctor__doctor_profile__specialty", "patient", "referred_from", "referred_to"
+    )
+
+
+def appointment_list_visible(*, user: User) -> QuerySet[Appointment]:
+    """What the caller may read: staff everything, doctors and patients their own."""
+    qs = appointment_base()
+    if user.is_staff:
+        return qs
+    return qs.filter(Q(doctor=user) | Q(patient=user))
+
+
+def appointment_list_participating(*, user: User) -> QuerySet[Appointment]:
+    """What the caller may act on: only appointments they take part in (staff included)."""
+    return appointment_base().filter(Q(doctor=user) | Q(patient=user))
+
+
+def appointment_history(*, appointment: Appointment) -> QuerySet[StatusChange]:
+    return StatusChange.objects.filter(appointment=appointment).order_by("at", "id")
+
+
+def appointment_notes(*, appointment: Appointment) -> QuerySet[AppointmentNote]:
+    return AppointmentNote.objects.filter(appointment=appointment).order_by("created_at", "id")
+
+
+def availability_rules_of(*, doctor: User) -> QuerySet[AvailabilityRule]:
+    return AvailabilityRule.objects.filter(doctor=doctor).order_by("weekday", "start_time", "id")
+
+
+def time_off_of(*, doctor: User) -> QuerySet[TimeOff]:
+    return TimeOff.objects.filter(doctor=doctor).order_by("start", "id")
+
+
+def weekly_rules(*, doctor_id: int) -> list[WeeklyRule]:
+    return [
+        WeeklyRule(weekday, start, end)
+        for weekday, start, end in AvailabilityRule.objects.filter(doctor_id=doctor_id).values_list(
+            "weekday", "start_time", "end_time"
+        )
+    ]
+
+
+def doctor_busy(
+    *, doctor_id: int, start: dt.datetime, end: dt.datetime, exclude_appointment_id: int | None = None
+) -> list[Interval]:
+    """Time off and active appointments of the doctor that overlap [start, end)."""
+    time_off = TimeOff.objects.filter(doctor_id=doctor_id, start__lt=end, end__gt=start).values_list("start", "end")
+    appointments = Appointment.objects.filter(ACTIVE_Q, doctor_id=doctor_id, start__lt=end, end__gt=start)
+    if exclude_appointment_id is not None:
+        appointments = appointments.exclude(pk=exclude_appointment_id)
+    return list(time_off) + list(appointments.values_list("start", "end"))
+
+
+def time_off_overlapping(*, doctor_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+    return TimeOff.objects.filter(doctor_id=doctor_id, start__lt=end, end__gt=start).exists()
+
+
+def appointments_overlapping(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    doctor_id: int | None = None,
+    patient_id: int | None = None,
+    exclude_appointment_id: int | None = None,
+) -> QuerySet[Appointment]:
+    qs = Appointment.objects.filter(ACTIVE_Q, start__lt=end, end__gt=start)
+    if doctor_id is not None:
+        qs = qs.filter(doctor_id=doctor_id)
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if exclude_appointment_id is not None:
+        qs = qs.exclude(pk=exclude_appointment_id)
+    return qs
+
+
+def doctor_free_slots(
+    *, profile: DoctorProfile, first: dt.date, last: dt.date, now: dt.datetime | None = None
+) -> list[Interval]:
+    """Bookable slots of a doctor on their local dates first..last: three queries whatever the range."""
+    now = now or timezone.now()
+    zone = profile.zone
+    grid = availability.grid_slots(weekly_rules(doctor_id=profile.user_id), zone, profile.slot_minutes, first, last)
+    if not grid:
+        return []
+    busy = doctor_busy(doctor_id=profile.user_id, start=grid[0][0], end=grid[-1][1])
+    return availability.bookable_slots(grid, busy, now)

@@ -1,0 +1,453 @@
+"""Every write to scheduling data. Each service owns its transaction and raises domain errors.
+
+Double booking is prevented three times over: the checks below (clear 409s), row locks on the
+doctor and patient users taken in pk order for the whole check-and-write (so concurrent bookings of
+the same people run one after another), and database constraints (unique starts everywhere, plus
+range exclusion constraints on PostgreSQL) whose violations map to the same 409.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from appointments import availability, selectors
+from appointments.choices import ACTIVE_STATUSES, Status
+from appointments.models import ACTIVE_Q, Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
+from appointments.signals import appointment_changed
+from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
+from users.choices import Role
+from users.models import DoctorProfile, User
+from users.selectors import doctor_list_visible
+
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One allowed status move: the event it announces and who may make it."""
+
+    event: str
+    roles: frozenset[str]
+    # True: only once the appointment has started; False: only before it starts; None: any time.
+    after_start: bool | None = None
+
+
+def _roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# The one table of allowed moves. Reschedules are moves too (to the same status, or back to pending
+# when the patient moves a confirmed appointment) so that they are checked and recorded the same way.
+TRANSITIONS: dict[tuple[str, str], Move] = {
+    (Status.PENDING, Status.CONFIRMED): Move("confirmed", _roles(Role.DOCTOR), after_start=False),
+    (Status.PENDING, Status.CANCELLED): Move("cancelled", _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
+    (Status.CONFIRMED, Status.CANCELLED): Move("cancelled", _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
+    (Status.CONFIRMED, Status.COMPLETED): Move("completed", _roles(Role.DOCTOR), after_start=True),
+    (Status.CONFIRMED, Status.NO_SHOW): Move("no_show", _roles(Role.DOCTOR), after_start=True),
+    (Status.PENDING, Status.REFERRED): Move("referred", _roles(Role.DOCTOR)),
+    (Status.CONFIRMED, Status.REFERRED): Move("referred", _roles(Role.DOCTOR)),
+    (Status.PENDING, Status.PENDING): Move("rescheduled", _roles(Role.PATIENT, Role.DOCTOR)),
+    (Status.CONFIRMED, Status.PENDING): Move("rescheduled", _roles(Role.PATIENT)),
+    (Status.CONFIRMED, Status.CONFIRMED): Move("rescheduled", _roles(Role.DOCTOR)),
+}
+
+
+def role_in(appointment: Appointment, user: User) -> str | None:
+    if user.pk == appointment.doctor_id:
+        return Role.DOCTOR
+    if user.pk == appointment.patient_id:
+        return Role.PATIENT
+    if user.is_staff:
+        return STAFF
+    return None
+
+
+def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime) -> Move:
+    role = role_in(appointment, by)
+    if role is None:
+        raise PermissionDenied("You do not take part in this appointment.")
+    move = TRANSITIONS.get((appointment.status, to))
+    if move is None:
+        raise InvalidTransition(f"An appointment cannot go from {appointment.status} to {to}.")
+    if role not in move.roles:
+        raise PermissionDenied(f"A {role} cannot make this change.")
+    if move.after_start is True and appointment.start > now:
+        raise InvalidTransition("This can only be done once the appointment has started.")
+    if move.after_start is False and appointment.start <= now:
+        raise InvalidTransition("This appointment has already started.")
+    return move
+
+
+def _lock_users(*user_ids: int) -> None:
+    """Serialize bookings touching the same people; pk order so that two bookings never deadlock."""
+    list(User.objects.filter(pk__in=set(user_ids)).order_by("pk").select_for_update().values_list("pk", flat=True))
+
+
+def _lock_appointment(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+
+
+def _bookable_profile(doctor_id: int) -> DoctorProfile:
+    profile = DoctorProfile.objects.filter(user__in=doctor_list_visible().filter(pk=doctor_id).values("pk")).first()
+    if profile is None:
+        raise SlotUnavailable("That doctor is not open for booking.")
+    return profile
+
+
+def check_slot(
+    *,
+    profile: DoctorProfile,
+    patient_id: int,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    exclude_appointment_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> dt.datetime:
+    """Raise SlotUnavailable unless [start, end) can be booked; return the end.
+
+    Without `end` the appointment is one slot long and `start` must be a bookable slot. With `end`
+    (doctor-created appointments) `start` must be on the grid and the whole interval inside the
+    availability windows. Either way it must be in the future and overlap no time off and no active
+    appointment of the doctor or the patient.
+    """
+    now = now or timezone.now()
+    if start <= now:
+        raise SlotUnavailable("That time is in the past.")
+    zone = profile.zone
+    day = start.astimezone(zone).date()
+    first, last = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    rules = selectors.weekly_rules(doctor_id=profile.user_id)
+    grid = availability.grid_slots(rules, zone, profile.slot_minutes, first, last)
+    slot = next((s for s in grid if s[0] == start), None)
+    if slot is None:
+        raise SlotUnavailable("That time is not one of the doctor's slots (outside availability or off the grid).")
+    if end is None:
+        end = slot[1]
+    elif not availability.covered_by((start, end), availability.rule_windows(rules, zone, first, last)):
+        raise SlotUnavailable("That appointment does not fit inside the doctor's availability.")
+    if selectors.time_off_overlapping(doctor_id=profile.user_id, start=start, end=end):
+        raise SlotUnavailable("The doctor is away at that time.")
+    if selectors.appointments_overlapping(
+        start=start, end=end, doctor_id=profile.user_id, exclude_appointment_id=exclude_appointment_id
+    ).exists():
+        raise SlotUnavailable("The doctor is already booked at that time.")
+    if selectors.appointments_overlapping(
+        start=start, end=end, patient_id=patient_id, exclude_appointment_id=exclude_appointment_id
+    ).exists():
+        raise SlotUnavailable("The patient already has an appointment at that time.")
+    return end
+
+
+def _announce(
+    appointment: Appointment,
+    *,
+    event: str,
+    actor: User | None,
+    previous_status: str | None,
+    previous_start: dt.datetime | None,
+    previous_end: dt.datetime | None,
+    referral: Appointment | None = None,
+) -> None:
+    appointment_changed.send(
+        sender=Appointment,
+        appointment=appointment,
+        event=event,
+        actor=actor,
+        previous_status=previous_status,
+        previous_start=previous_start,
+        previous_end=previous_end,
+        referral=referral,
+    )
+
+
+def _create(
+    *,
+    profile: DoctorProfile,
+    patient: User,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    by: User,
+    status: str,
+    reason_for_visit: str,
+    referred_from: Appointment | None = None,
+) -> Appointment:
+    end = check_slot(profile=profile, patient_id=patient.pk, start=start, end=end)
+    appointment = Appointment.objects.create(
+        doctor_id=profile.user_id,
+        patient=patient,
+        start=start,
+        end=end,
+        reason_for_visit=reason_for_visit,
+        status=status,
+        created_by=by,
+        referred_from=referred_from,
+    )
+    StatusChange.objects.create(appointment=appointment, from_status="", to_status=status, by=by)
+    return appointment
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    doctor: User,
+    patient: User,
+    start: dt.datetime,
+    by: User,
+    reason_for_visit: str = "",
+    end: dt.datetime | None = None,
+) -> Appointment:
+    """Book `patient` with `doctor`: pending when the patient books, confirmed when the doctor does."""
+    if by.pk == patient.pk and by.role == Role.PATIENT:
+        status = Status.PENDING
+        end = None  # a patient always books exactly one slot
+    elif by.pk == doctor.pk and by.role == Role.DOCTOR:
+        status = Status.CONFIRMED
+    else:
+        raise PermissionDenied("Only the patient or the doctor can book this appointment.")
+    if doctor.pk == patient.pk or patient.role != Role.PATIENT:
+        raise ValidationError({"patient": ["That user is not a patient."]})
+    if end is not None and end <= start:
+        raise ValidationError({"end": ["The end must be after the start."]})
+    _lock_users(doctor.pk, patient.pk)
+    profile = _bookable_profile(doctor.pk)
+    limit = settings.MAX_ACTIVE_APPOINTMENTS_PER_PATIENT
+    if Appointment.objects.filter(ACTIVE_Q, patient=patient, start__gt=timezone.now()).count() >= limit:
+        raise BookingLimit(f"You already hold {limit} active upcoming appointments.")
+    appointment = _create(
+        profile=profile,
+        patient=patient,
+        start=start,
+        end=end,
+        by=by,
+        status=status,
+        reason_for_visit=reason_for_visit,
+    )
+    _announce(appointment, event="created", actor=by, previous_status=None, previous_start=None, previous_end=None)
+    return appointment
+
+
+@transaction.atomic
+def appointment_transition(
+    *,
+    appointment: Appointment,
+    to: str,
+    by: User,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+    then: Callable[[Appointment], Appointment] | None = None,
+) -> Appointment:
+    """Move an appointment to `to`, apply `changes`, record the move, and announce it once.
+
+    `then` runs after the move is saved and before the announcement, and returns the referral (the
+    one place a move creates another appointment).
+    """
+    appt = _lock_appointment(appointment)
+    move = _check_move(appt, to, by, timezone.now())
+    previous_status, previous_start, previous_end = appt.status, appt.start, appt.end
+    appt.status = to
+    for field, value in (changes or {}).items():
+        setattr(appt, field, value)
+    appt.save(update_fields=["status", "updated_at", *(changes or {})])
+    StatusChange.objects.create(appointment=appt, from_status=previous_status, to_status=to, by=by, reason=reason)
+    referral = then(appt) if then else None
+    _announce(
+        appt,
+        event=move.event,
+        actor=by,
+        previous_status=previous_status,
+        previous_start=previous_start,
+        previous_end=previous_end,
+        referral=referral,
+    )
+    return appt
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment: Appointment, by: User, location: str | None = None) -> Appointment:
+    _lock_users(appointment.doctor_id, appointment.patient_id)
+    appt = _lock_appointment(appointment)
+    _check_move(appt, Status.CONFIRMED, by, timezone.now())
+    overlapping = selectors.appointments_overlapping(start=appt.start, end=appt.end, exclude_appointment_id=appt.pk)
+    if overlapping.filter(doctor_id=appt.doctor_id).exists() or overlapping.filter(patient_id=appt.patient_id).exists():
+        raise SlotUnavailable("Another active appointment overlaps this one.")
+    if not location:
+        location = DoctorProfile.objects.filter(pk=appt.doctor_id).values_list("clinic_address", flat=True).first()
+    return appointment_transition(appointment=appt, to=Status.CONFIRMED, by=by, changes={"location": location or ""})
+
+
+def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") -> Appointment:
+    return appointment_transition(
+        appointment=appointment, to=Status.CANCELLED, by=by, reason=reason, changes={"cancellation_reason": reason}
+    )
+
+
+def appointment_complete(*, appointment: Appointment, by: User) -> Appointment:
+    return appointment_transition(appointment=appointment, to=Status.COMPLETED, by=by)
+
+
+def appointment_no_show(*, appointment: Appointment, by: User) -> Appointment:
+    return appointment_transition(appointment=appointment, to=Status.NO_SHOW, by=by)
+
+
+@transaction.atomic
+def appointment_reschedule(*, appointment: Appointment, by: User, start: dt.datetime) -> Appointment:
+    """Move an active appointment to another bookable time; the patient's move needs a new confirmation."""
+    _lock_users(appointment.doctor_id, appointment.patient_id)
+    appt = _lock_appointment(appointment)
+    to = Status.PENDING if role_in(appt, by) == Role.PATIENT else appt.status
+    _check_move(appt, to, by, timezone.now())
+    profile = DoctorProfile.objects.filter(pk=appt.doctor_id).first()
+    if profile is None:  # pragma: no cover - doctors with appointments always have a profile
+        raise SlotUnavailable("That doctor is not open for booking.")
+    # A doctor-made appointment may be longer than one slot; it keeps its length.
+    length = appt.end - appt.start
+    custom_end = start + length if length != dt.timedelta(minutes=profile.slot_minutes) else None
+    end = check_slot(
+        profile=profile, patient_id=appt.patient_id, start=start, end=custom_end, exclude_appointment_id=appt.pk
+    )
+    return appointment_transition(
+        appointment=appt,
+        to=to,
+        by=by,
+        reason=f"Rescheduled from {appt.start.isoformat()}",
+        changes={"start": start, "end": end},
+    )
+
+
+@transaction.atomic
+def appointment_refer(
+    *, appointment: Appointment, by: User, doctor: User, start: dt.datetime | None = None, reason: str = ""
+) -> Appointment:
+    """Hand the patient over to another doctor of the same specialty; return the new pending appointment."""
+    _lock_users(appointment.doctor_id, appointment.patient_id, doctor.pk)
+    appt = _lock_appointment(appointment)
+    _check_move(appt, Status.REFERRED, by, timezone.now())
+    if doctor.pk == appt.doctor_id:
+        raise ValidationError({"doctor": ["Refer to another doctor."]})
+    target = doctor_list_visible().filter(pk=doctor.pk).first()
+    if target is None:
+        raise ValidationError({"doctor": ["That doctor is not open for booking."]})
+    own_specialty = DoctorProfile.objects.filter(pk=appt.doctor_id).values_list("specialty_id", flat=True).first()
+    if own_specialty is None or target.doctor_profile.specialty_id != own_specialty:
+        raise ValidationError({"doctor": ["The doctor must have the same specialty."]})
+    new_start = start or appt.start
+
+    def create_referral(original: Appointment) -> Appointment:
+        # The original no longer holds its time, so the patient may keep the same hour with the new doctor.
+        return _create(
+            profile=target.doctor_profile,
+            patient=original.patient,
+            start=new_start,
+            end=None,
+            by=by,
+            status=Status.PENDING,
+            reason_for_visit=original.reason_for_visit,
+            referred_from=original,
+        )
+
+    appointment_transition(appointment=appt, to=Status.REFERRED, by=by, reason=reason, then=create_referral)
+    return selectors.appointment_base().get(referred_from=appt)
+
+
+@transaction.atomic
+def appointment_update(
+    *, appointment: Appointment, by: User, reason_for_visit: str | None = None, location: str | None = None
+) -> Appointment:
+    """The only free-text edits: the patient's reason while pending, the doctor's location while active."""
+    appt = _lock_appointment(appointment)
+    role = role_in(appt, by)
+    errors: dict[str, list[str]] = {}
+    if reason_for_visit is not None:
+        if role != Role.PATIENT:
+            errors["reason_for_visit"] = ["Only the patient can change the reason for the visit."]
+        elif appt.status != Status.PENDING:
+            errors["reason_for_visit"] = ["The reason can only be changed while the appointment is pending."]
+        else:
+            appt.reason_for_visit = reason_for_visit
+    if location is not None:
+        if role != Role.DOCTOR:
+            errors["location"] = ["Only the doctor can change the location."]
+        elif appt.status not in ACTIVE_STATUSES:
+            errors["location"] = ["The location can only be changed while the appointment is active."]
+        else:
+            appt.location = location
+    if errors:
+        raise ValidationError(errors)
+    appt.save(update_fields=["reason_for_visit", "location", "updated_at"])
+    return appt
+
+
+def appointment_note_create(*, appointment: Appointment, author: User, text: str) -> AppointmentNote:
+    if role_in(appointment, author) not in (Role.PATIENT, Role.DOCTOR):
+        raise PermissionDenied("Only participants can write notes.")
+    return AppointmentNote.objects.create(appointment=appointment, author=author, text=text)
+
+
+# --- Availability and time off --------------------------------------------------------------------
+
+
+def _check_rule_overlap(*, doctor: User, weekday: int, start_time: dt.time, end_time: dt.time, exclude: int | None):
+    if end_time <= start_time:
+        raise ValidationError({"end_time": ["The end time must be after the start time."]})
+    overlapping = AvailabilityRule.objects.filter(
+        doctor=doctor, weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
+    )
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude)
+    if overlapping.exists():
+        raise ValidationError({"non_field_errors": ["This overlaps another availability rule on the same day."]})
+
+
+@transaction.atomic
+def availability_rule_create(*, doctor: User, weekday: int, start_time: dt.time, end_time: dt.time) -> AvailabilityRule:
+    _lock_users(doctor.pk)
+    _check_rule_overlap(doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time, exclude=None)
+    return AvailabilityRule.objects.create(doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time)
+
+
+@transaction.atomic
+def availability_rule_update(*, rule: AvailabilityRule, **fields: Any) -> AvailabilityRule:
+    _lock_users(rule.doctor_id)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    _check_rule_overlap(
+        doctor=rule.doctor,
+        weekday=rule.weekday,
+        start_time=rule.start_time,
+        end_time=rule.end_time,
+        exclude=rule.pk,
+    )
+    rule.save()
+    return rule
+
+
+def availability_rule_delete(*, rule: AvailabilityRule) -> None:
+    rule.delete()
+
+
+def _check_time_off(start: dt.datetime, end: dt.datetime) -> None:
+    if end <= start:
+        raise ValidationError({"end": ["The end must be after the start."]})
+
+
+def time_off_create(*, doctor: User, start: dt.datetime, end: dt.datetime, reason: str = "") -> TimeOff:
+    _check_time_off(start, end)
+    return TimeOff.objects.create(doctor=doctor, start=start, end=end, reason=reason)
+
+
+def time_off_update(*, time_off: TimeOff, **fields: Any) -> TimeOff:
+    for name, value in fields.items():
+        setattr(time_off, name, value)
+    _check_time_off(time_off.start, time_off.end)
+    time_off.save()
+    return time_off
+
+
+def time_off_delete(*, time_off: TimeOff) -> None:
+    time_off.delete()
