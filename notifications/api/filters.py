@@ -4,7 +4,12 @@ from notifications.models import Notification
 
 
 class NotificationFilter(django_filters.FilterSet):
-    is_read = django_filters.BooleanFilter()
+    # A plain BooleanFilter silently ignores values it can't read ("maybe"); a choice filter answers 400.
+    is_read = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text="`true` or `false`.",
+    )
 
     class Meta:
         model = Notification
