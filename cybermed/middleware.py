@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.core.signals import got_request_exception
+from django.core.signals import got_request_exception, request_finished
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -68,22 +68,25 @@ class RequestLogMiddleware:
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        # Left set until request_finished: Django logs 4xx/5xx ("Not Found: ...") after the middleware returns.
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response["X-Request-ID"] = request_id
-            fields = {
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": _user_id(request),
-            }
-            access_logger.info(ACCESS_FORMAT, fields, extra=fields)
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        fields = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "user_id": _user_id(request),
+        }
+        access_logger.info(ACCESS_FORMAT, fields, extra=fields)
+        return response
+
+
+@receiver(request_finished, dispatch_uid="cybermed.middleware.clear_request_id")
+def clear_request_id(sender: object, **kwargs: object) -> None:
+    request_id_var.set("-")
 
 
 @receiver(got_request_exception, dispatch_uid="cybermed.middleware.mark_database_unavailable")
