@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from consultations.api.views import ConsultationViewSet
+
+router = SimpleRouter()
+router.register("consultations", ConsultationViewSet, basename="consultation")
+
+urlpatterns = router.urls
