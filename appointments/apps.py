@@ -4,8 +4,11 @@ from django.apps import AppConfig
 SLOT_CONSTRAINTS = (
     "appointment_doctor_start_active_uniq",
     "appointment_patient_start_active_uniq",
-    "appointment_doctor_no_overlap",
+    "appointment_doctor_no_overlap",  # PostgreSQL exclusion constraints (migration 0003)
     "appointment_patient_no_overlap",
+    # SQLite names the columns, not the constraint, when a unique index fails.
+    "UNIQUE constraint failed: appointments_appointment.doctor_id, appointments_appointment.start",
+    "UNIQUE constraint failed: appointments_appointment.patient_id, appointments_appointment.start",
 )
 
 
