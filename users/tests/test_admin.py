@@ -1,0 +1,65 @@
+import pytest
+from django.test import Client
+
+from users.models import User
+from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_() -> Client:
+    client = Client()
+    client.force_login(StaffFactory(is_superuser=True))
+    return client
+
+
+def test_staff_admin_user_pages_render(admin_client_):
+    doctor, patient = DoctorFactory(), PatientFactory()
+
+    assert admin_client_.get("/admin/users/user/", {"q": doctor.email, "role__exact": "doctor"}).status_code == 200
+    doctor_page = admin_client_.get(f"/admin/users/user/{doctor.pk}/change/")
+    patient_page = admin_client_.get(f"/admin/users/user/{patient.pk}/change/")
+
+    assert doctor_page.status_code == 200
+    assert b"availability_rules" in doctor_page.content
+    assert b"doctor_profile" in doctor_page.content
+    assert patient_page.status_code == 200
+    assert b"patient_profile" in patient_page.content
+    for url in ("/admin/users/user/add/", "/admin/users/specialty/", "/admin/users/doctorprofile/"):
+        assert admin_client_.get(url).status_code == 200
+
+
+def test_staff_admin_add_user_by_email(admin_client_):
+    response = admin_client_.post(
+        "/admin/users/user/add/",
+        {
+            "email": "Added@Example.com",
+            "first_name": "A",
+            "last_name": "B",
+            "role": "patient",
+            "usable_password": "true",
+            "password1": "Str0ng-admin-pass!",
+            "password2": "Str0ng-admin-pass!",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    assert User.objects.get(email="added@example.com").check_password("Str0ng-admin-pass!")
+
+
+def test_staff_admin_action_verifies_selected_doctors(admin_client_):
+    pending = DoctorFactory.create_batch(2, doctor_profile__is_verified=False)
+    untouched = DoctorFactory(doctor_profile__is_verified=False)
+
+    response = admin_client_.post(
+        "/admin/users/user/",
+        {"action": "verify_doctors", "_selected_action": [d.pk for d in pending]},
+    )
+
+    assert response.status_code == 302
+    for doctor in pending:
+        doctor.doctor_profile.refresh_from_db()
+        assert doctor.doctor_profile.is_verified
+    untouched.doctor_profile.refresh_from_db()
+    assert not untouched.doctor_profile.is_verified
