@@ -1,0 +1,73 @@
+"""Two gunicorn servers on one PostgreSQL database and one Redis behave like one service."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from tests.system import servers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
+
+PATIENTS = 20
+
+
+@pytest.fixture(scope="module")
+def seeded(database_url) -> dict:
+    return servers.run_seed(database_url, {"patients": PATIENTS})
+
+
+@pytest.fixture(scope="module")
+def pair(database_url, seeded, log_dir):
+    servers.redis_flush()
+    env = servers.base_env(database_url, THROTTLE_LOGIN="6/min")
+    started: list[servers.Server] = []
+    try:
+        for _ in range(2):
+            started.append(servers.start_gunicorn(env, log_dir, workers=3))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+        servers.redis_flush()
+
+
+def test_twenty_concurrent_bookings_of_one_slot_across_two_servers_yield_one_appointment(database_url, seeded, pair):
+    barrier = threading.Barrier(PATIENTS)
+
+    def book(i: int):
+        server = pair[i % 2]
+        barrier.wait(timeout=30)
+        return server.post(
+            "/api/appointments/",
+            json={"doctor": seeded["doctor"]["id"], "start": seeded["slot"], "reason_for_visit": "race"},
+            headers={"Authorization": f"Bearer {seeded['patients'][i]['access']}"},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(PATIENTS) as pool:
+        responses = list(pool.map(book, range(PATIENTS)))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * (PATIENTS - 1), [(r.status_code, r.text[:200]) for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot_unavailable"}
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        (active,) = conn.execute(
+            "SELECT count(*) FROM appointments_appointment WHERE doctor_id = %s AND status IN ('pending', 'confirmed')",
+            [seeded["doctor"]["id"]],
+        ).fetchone()
+    assert active == 1
+
+
+def test_login_throttle_counts_attempts_made_on_both_servers_together(seeded, pair):
+    servers.redis_flush()
+    a, b = pair
+    credentials = {"email": seeded["patients"][0]["email"], "password": seeded["password"]}
+    allowed = [server.post("/api/auth/login/", json=credentials).status_code for server in (a, a, a, b, b, b)]
+    assert allowed == [200] * 6
+
+    seventh = a.post("/api/auth/login/", json=credentials)
+    assert seventh.status_code == 429
+    assert int(seventh.headers["Retry-After"]) > 0
+    assert b.post("/api/auth/login/", json=credentials).status_code == 429
