@@ -340,6 +340,8 @@ class Command(BaseCommand):
             # Only bench users in this database: TRUNCATE is seconds instead of minutes for 1M rows.
             tables = [User._meta.db_table, Specialty._meta.db_table]
             with connection.cursor() as cursor:
+                # Deferred foreign-key checks still pending in this transaction would block TRUNCATE.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(f"TRUNCATE {', '.join(map(connection.ops.quote_name, tables))} RESTART IDENTITY CASCADE")
             return
         with transaction.atomic():
@@ -475,15 +477,21 @@ class Command(BaseCommand):
         rng, now_ts = self.rng, int(self.now.timestamp())
         weights = [4 if n % BUSY_DOCTOR_EVERY == 0 else 1 for n in range(len(plans))]
         scale = total / sum(weights)
+        # A fifth of each doctor's grid stays free for bookings. Grids are rebuilt below rather than
+        # kept: 2,000 of them hold ten million epoch seconds.
+        caps = [int(len(self.grid(plan)) * 0.8) for plan in plans]
+        counts = [min(round(weight * scale), cap) for weight, cap in zip(weights, caps, strict=True)]
+        missing = total - sum(counts)
+        for n in range(len(counts)):  # whatever did not fit goes to doctors with room left
+            if missing <= 0:
+                break
+            extra = min(missing, caps[n] - counts[n])
+            counts[n] += extra
+            missing -= extra
         raw: list[tuple[int, int, int]] = []
-        shortfall = 0
-        for plan, weight in zip(plans, weights, strict=True):
-            grid = self.grid(plan)
-            wanted = round(weight * scale) + shortfall
-            take = min(wanted, int(len(grid) * 0.8))  # keep a fifth of each grid free for bookings
-            shortfall = wanted - take
+        for plan, count in zip(plans, counts, strict=True):
             step = plan.slot_minutes * 60
-            raw.extend((start, start + step, plan.id) for start in rng.sample(grid, take))
+            raw.extend((start, start + step, plan.id) for start in rng.sample(self.grid(plan), count))
         del raw[total:]
         raw.sort()
 

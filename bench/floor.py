@@ -1,0 +1,82 @@
+"""The floor: the appointment list page with the least work plain Django can do.
+
+Same rows (the caller's appointments as doctor or patient, ordered by start then id), same fields and
+the same count query as `GET /api/appointments/?page_size=N`, rendered with `.values()` and
+`JsonResponse`: no DRF, no serializers, no JWT (the caller is a trusted `?user=<id>`; bench only).
+The API's throughput is reported as a ratio of this one's.
+"""
+
+from django.db.models import Q
+from django.http import HttpRequest, JsonResponse
+
+from appointments.models import Appointment
+
+FIELDS = (
+    "id",
+    "doctor_id",
+    "doctor__first_name",
+    "doctor__last_name",
+    "doctor__doctor_profile__specialty_id",
+    "doctor__doctor_profile__specialty__name",
+    "patient_id",
+    "patient__first_name",
+    "patient__last_name",
+    "start",
+    "end",
+    "reason_for_visit",
+    "status",
+    "location",
+    "cancellation_reason",
+    "referred_to__id",
+    "referred_from_id",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def appointment_list_floor(request: HttpRequest) -> JsonResponse:
+    try:
+        user_id = int(request.GET["user"])
+        page = max(1, int(request.GET.get("page", 1)))
+        size = min(100, max(1, int(request.GET.get("page_size", 20))))
+    except (KeyError, ValueError):
+        return JsonResponse({"detail": "user, page and page_size must be integers"}, status=400)
+    qs = Appointment.objects.filter(Q(doctor_id=user_id) | Q(patient_id=user_id)).order_by("start", "id")
+    offset = (page - 1) * size
+    results = [
+        {
+            "id": row["id"],
+            "doctor": {
+                "id": row["doctor_id"],
+                "first_name": row["doctor__first_name"],
+                "last_name": row["doctor__last_name"],
+                "specialty": (
+                    {
+                        "id": row["doctor__doctor_profile__specialty_id"],
+                        "name": row["doctor__doctor_profile__specialty__name"],
+                    }
+                    if row["doctor__doctor_profile__specialty_id"]
+                    else None
+                ),
+            },
+            "patient": {
+                "id": row["patient_id"],
+                "first_name": row["patient__first_name"],
+                "last_name": row["patient__last_name"],
+            },
+            "start": row["start"],
+            "end": row["end"],
+            "reason_for_visit": row["reason_for_visit"],
+            "status": row["status"],
+            "location": row["location"],
+            "cancellation_reason": row["cancellation_reason"],
+            "referred_to": row["referred_to__id"],
+            "referred_from": row["referred_from_id"],
+            "created_by": row["created_by_id"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
+        for row in qs.values(*FIELDS)[offset : offset + size]
+    ]
+    return JsonResponse({"count": qs.count(), "next": None, "previous": None, "results": results})
