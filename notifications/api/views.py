@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -44,8 +45,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = NotificationFilter
-    ordering_fields: list[str] = []
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Notification]:
@@ -151,8 +152,7 @@ class WaitlistEntryViewSet(
 
     serializer_class = WaitlistEntrySerializer
     permission_classes = [IsPatient]
-    filterset_class = None
-    ordering_fields: list[str] = []
+    filter_backends: list = []
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[WaitlistEntry]:

@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from appointments.choices import Status
 from appointments.models import AvailabilityRule
 from appointments.services import appointment_book
-from appointments.tests.factories import next_slot
+from appointments.tests.factories import AppointmentFactory, next_slot
 from notifications.choices import Kind
 from notifications.models import Notification, WaitlistEntry
 from users.tests.factories import PatientFactory
@@ -112,3 +113,30 @@ def test_booking_rolled_back_after_the_service_notifies_nobody(
     assert callbacks == []
     assert Notification.objects.count() == 0
     assert mail.outbox == []
+
+
+def test_doctor_writing_and_amending_consultation_notifies_patient_without_content(
+    client_for, patient, doctor, django_capture_on_commit_callbacks
+):
+    appt = AppointmentFactory(patient=patient, doctor=doctor, status=Status.CONFIRMED, start=next_slot(days=2))
+    client = client_for(doctor)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            "/api/consultations/",
+            {"appointment": appt.pk, "medical_history": "SECRET-HISTORY", "treatment_plan": "SECRET-PLAN"},
+            format="json",
+        )
+    assert r.status_code == 201, r.content
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.patch(f"/api/consultations/{r.json()['id']}/", {"treatment_plan": "SECRET-NEW"}, format="json")
+    assert r.status_code == 200, r.content
+
+    assert list(Notification.objects.order_by("id").values_list("user_id", "kind")) == [
+        (patient.pk, Kind.CONSULTATION_CREATED),
+        (patient.pk, Kind.CONSULTATION_UPDATED),
+    ]
+    assert [m.to for m in mail.outbox] == [[patient.email], [patient.email]]
+    everything = "".join(f"{n.title}{n.message}{n.data}" for n in Notification.objects.all()) + "".join(
+        m.subject + m.body + m.alternatives[0][0] for m in mail.outbox
+    )
+    assert "SECRET" not in everything
