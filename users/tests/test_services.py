@@ -1,0 +1,152 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from appointments.tests.factories import AppointmentFactory
+from users import selectors, services
+from users.choices import Role
+from users.models import DoctorProfile, PatientProfile, User
+from users.tests.factories import DEFAULT_PASSWORD, DoctorFactory, PatientFactory
+from users.tests.helpers import uid_and_token_from_last_email
+from users.tokens import account_activation_token
+
+pytestmark = pytest.mark.django_db
+STRONG = "Another-str0ng-passphrase"
+
+
+def register(**overrides) -> User:
+    return services.user_register(
+        **{"email": "A@Example.com", "password": STRONG, "first_name": "A", "last_name": "B", "role": "doctor"}
+        | overrides
+    )
+
+
+def test_user_register_creates_inactive_doctor_with_unverified_profile(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        user = register()
+
+    assert (user.email, user.role, user.is_active) == ("a@example.com", Role.DOCTOR, False)
+    assert DoctorProfile.objects.get(user=user).is_verified is False
+    assert user.check_password(STRONG)
+    assert len(mail.outbox) == 1
+
+
+def test_user_register_email_goes_out_only_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        register(role="patient")
+
+    assert mail.outbox == []
+    assert len(callbacks) == 1
+    assert PatientProfile.objects.filter(user__email="a@example.com").exists()
+
+
+def test_user_register_duplicate_caught_by_constraint_is_validation_error():
+    register()
+
+    with pytest.raises(ValidationError) as excinfo:
+        register(email="a@EXAMPLE.com")  # skips the serializer check: the database constraint decides
+    assert "email" in excinfo.value.message_dict
+    assert User.objects.count() == 1
+
+
+def test_user_register_rejects_staff_like_role():
+    with pytest.raises(ValidationError):
+        register(role="admin")
+
+
+def test_activation_token_dies_once_activated(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        register()
+    uid, token = uid_and_token_from_last_email()
+
+    activated = services.user_activate(uid=uid, token=token)
+
+    assert activated.is_active
+    assert activated.activated_at is not None
+    assert not account_activation_token.check_token(activated, token)
+    with pytest.raises(ValidationError):
+        services.user_activate(uid=uid, token=token)
+
+
+def test_user_authenticate_outcomes():
+    active = PatientFactory(email="on@example.com")
+    PatientFactory(email="off@example.com", is_active=False)
+
+    assert services.user_authenticate(email="ON@example.com", password=DEFAULT_PASSWORD) == active
+    codes = []
+    for email, password in [
+        ("on@example.com", "wrong"),
+        ("nobody@example.com", DEFAULT_PASSWORD),
+        ("off@example.com", "wrong"),
+        ("off@example.com", DEFAULT_PASSWORD),
+    ]:
+        with pytest.raises(AuthenticationFailed) as excinfo:
+            services.user_authenticate(email=email, password=password)
+        codes.append(excinfo.value.detail["code"])
+    assert codes == ["invalid_credentials", "invalid_credentials", "invalid_credentials", "account_inactive"]
+
+
+def test_token_refresh_spends_token_once():
+    user = PatientFactory()
+    pair = services.token_pair_for(user=user)
+
+    new_pair = services.token_refresh(refresh=pair["refresh"])
+
+    assert new_pair["refresh"] != pair["refresh"]
+    with pytest.raises(AuthenticationFailed):
+        services.token_refresh(refresh=pair["refresh"])
+    assert services.token_refresh(refresh=new_pair["refresh"])
+
+
+def test_tokens_revoke_all_blacklists_only_that_users_live_tokens():
+    user, other = PatientFactory(), PatientFactory()
+    for _ in range(3):
+        services.token_pair_for(user=user)
+    services.token_refresh(refresh=services.token_pair_for(user=user)["refresh"])  # one already spent
+    kept = services.token_pair_for(user=other)
+
+    revoked = services.tokens_revoke_all(user=user)
+
+    assert revoked == 4  # three logins plus the rotated token; the spent one was already revoked
+    assert not OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).exists()
+    assert BlacklistedToken.objects.filter(token__user=other).count() == 0
+    assert services.token_refresh(refresh=kept["refresh"])
+
+
+def test_token_revoke_rejects_other_users_token():
+    user, other = PatientFactory(), PatientFactory()
+    others = services.token_pair_for(user=other)
+
+    with pytest.raises(ValidationError):
+        services.token_revoke(user=user, refresh=others["refresh"])
+
+
+def test_doctor_profile_upsert_never_sets_verified():
+    doctor = DoctorFactory(doctor_profile=None)
+
+    profile, created = services.doctor_profile_upsert(user=doctor, data={"is_verified": True, "slot_minutes": 20})
+    again, created_again = services.doctor_profile_upsert(user=doctor, data={"clinic_name": "X"})
+
+    assert (created, created_again) == (True, False)
+    assert (again.is_verified, again.slot_minutes, again.clinic_name) == (False, 20, "X")
+
+
+def test_doctor_verify_is_idempotent():
+    doctor = DoctorFactory(doctor_profile__is_verified=False)
+
+    assert services.doctor_verify(doctor=doctor).is_verified
+    assert services.doctor_verify(doctor=doctor).is_verified
+    assert doctor in selectors.doctor_list_visible()
+
+
+def test_patient_list_for_scopes_by_role(staff):
+    doctor, other_doctor = DoctorFactory(), DoctorFactory()
+    mine, theirs = PatientFactory(), PatientFactory()
+    AppointmentFactory(doctor=doctor, patient=mine)
+    AppointmentFactory(doctor=other_doctor, patient=theirs)
+
+    assert list(selectors.patient_list_for(user=doctor)) == [mine]
+    assert set(selectors.patient_list_for(user=staff)) == {mine, theirs}
+    assert list(selectors.patient_list_for(user=mine)) == []
