@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
@@ -62,13 +63,14 @@ class ConsultationAdmin(SimpleHistoryAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Consultation, form: forms.ModelForm, change: bool) -> None:
-        # Also reached by SimpleHistoryAdmin's "revert"; the service versions, audits and announces it.
+        # Also reached by SimpleHistoryAdmin's "revert", whose form starts from the old version, so the
+        # whole content is passed and the service works out what differs from the stored record.
         services.consultation_update(
             consultation=obj,
             actor=request.user,
             client_ip=client_ip(request),
             channel=AccessChannel.ADMIN,
-            **{name: getattr(obj, name) for name in form.changed_data if name in CONTENT_FIELDS},
+            **{name: getattr(obj, name) for name in CONTENT_FIELDS},
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -89,7 +91,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
         response = super().history_view(request, object_id, extra_context)
         if response.status_code == 200:
-            _audit(request, [Consultation(pk=response.context_data["object"].pk)], AccessAction.HISTORY)
+            _audit(request, [Consultation(pk=unquote(object_id))], AccessAction.HISTORY)
         return response
 
     def history_form_view(
@@ -97,7 +99,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
     ) -> HttpResponse:
         response = super().history_form_view(request, object_id, version_id, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            _audit(request, [Consultation(pk=object_id)], AccessAction.HISTORY)
+            _audit(request, [Consultation(pk=unquote(object_id))], AccessAction.HISTORY)
         return response
 
 

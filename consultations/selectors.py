@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from appointments.models import Appointment
 from consultations.models import CONTENT_FIELDS, Consultation
 from users.models import User
 
@@ -23,6 +24,10 @@ def consultation_visible_to(*, user: User) -> QuerySet[Consultation]:
     if user.is_staff:
         return Consultation.objects.all()
     return consultation_list_for(user=user)
+
+
+def consultation_exists_for(*, appointment: Appointment) -> bool:
+    return Consultation.objects.filter(appointment=appointment).exists()
 
 
 def _plain(value: Any) -> Any:

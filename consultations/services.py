@@ -16,6 +16,7 @@ from appointments.models import Appointment
 from consultations.audit import access_log_record
 from consultations.choices import AccessAction, AccessChannel
 from consultations.models import CONTENT_FIELDS, Consultation, validate_prescriptions
+from consultations.selectors import consultation_exists_for
 from consultations.signals import consultation_saved
 from cybermed.exceptions import AlreadyExists, InvalidTransition
 from users.models import DoctorProfile, User
@@ -67,7 +68,7 @@ def consultation_create(
     appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appt.doctor_id != actor.pk:
         raise ValidationError({"appointment": ["No such appointment."]})
-    if Consultation.objects.filter(appointment=appt).exists():
+    if consultation_exists_for(appointment=appt):
         raise AlreadyExists("This appointment already has a consultation; amend it instead.")
     if appt.status not in CONSULTABLE_STATUSES:
         raise InvalidTransition(
