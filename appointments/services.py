@@ -26,6 +26,7 @@ from users.models import DoctorProfile, User
 from users.selectors import doctor_list_visible
 
 STAFF = "staff"
+RESCHEDULED = "rescheduled"
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,17 @@ def role_in(appointment: Appointment, user: User) -> str | None:
     return None
 
 
-def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime) -> Move:
+def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime, event: str | None = None) -> Move:
+    """The move from the appointment's status to `to`, if `by` may make it now; `event` must match when given.
+
+    Reschedule moves (event "rescheduled") are only made by appointment_reschedule, which changes the time.
+    """
     role = role_in(appointment, by)
     if role is None:
         raise PermissionDenied("You do not take part in this appointment.")
     move = TRANSITIONS.get((appointment.status, to))
+    if move is not None and (move.event != event if event else move.event == RESCHEDULED):
+        move = None
     if move is None:
         raise InvalidTransition(f"An appointment cannot go from {appointment.status} to {to}.")
     if role not in move.roles:
@@ -239,6 +246,7 @@ def appointment_transition(
     to: str,
     by: User,
     reason: str = "",
+    event: str | None = None,
     changes: dict[str, Any] | None = None,
     then: Callable[[Appointment], Appointment] | None = None,
 ) -> Appointment:
@@ -248,7 +256,7 @@ def appointment_transition(
     one place a move creates another appointment).
     """
     appt = _lock_appointment(appointment)
-    move = _check_move(appt, to, by, timezone.now())
+    move = _check_move(appt, to, by, timezone.now(), event)
     previous_status, previous_start, previous_end = appt.status, appt.start, appt.end
     appt.status = to
     for field, value in (changes or {}).items():
@@ -272,7 +280,7 @@ def appointment_transition(
 def appointment_confirm(*, appointment: Appointment, by: User, location: str | None = None) -> Appointment:
     _lock_users(appointment.doctor_id, appointment.patient_id)
     appt = _lock_appointment(appointment)
-    _check_move(appt, Status.CONFIRMED, by, timezone.now())
+    _check_move(appt, Status.CONFIRMED, by, timezone.now(), "confirmed")
     overlapping = selectors.appointments_overlapping(start=appt.start, end=appt.end, exclude_appointment_id=appt.pk)
     if overlapping.filter(doctor_id=appt.doctor_id).exists() or overlapping.filter(patient_id=appt.patient_id).exists():
         raise SlotUnavailable("Another active appointment overlaps this one.")
@@ -301,7 +309,7 @@ def appointment_reschedule(*, appointment: Appointment, by: User, start: dt.date
     _lock_users(appointment.doctor_id, appointment.patient_id)
     appt = _lock_appointment(appointment)
     to = Status.PENDING if role_in(appt, by) == Role.PATIENT else appt.status
-    _check_move(appt, to, by, timezone.now())
+    _check_move(appt, to, by, timezone.now(), RESCHEDULED)
     profile = DoctorProfile.objects.filter(pk=appt.doctor_id).first()
     if profile is None:  # pragma: no cover - doctors with appointments always have a profile
         raise SlotUnavailable("That doctor is not open for booking.")
@@ -316,6 +324,7 @@ def appointment_reschedule(*, appointment: Appointment, by: User, start: dt.date
         to=to,
         by=by,
         reason=f"Rescheduled from {appt.start.isoformat()}",
+        event=RESCHEDULED,
         changes={"start": start, "end": end},
     )
 
@@ -327,7 +336,7 @@ def appointment_refer(
     """Hand the patient over to another doctor of the same specialty; return the new pending appointment."""
     _lock_users(appointment.doctor_id, appointment.patient_id, doctor.pk)
     appt = _lock_appointment(appointment)
-    _check_move(appt, Status.REFERRED, by, timezone.now())
+    _check_move(appt, Status.REFERRED, by, timezone.now(), "referred")
     if doctor.pk == appt.doctor_id:
         raise ValidationError({"doctor": ["Refer to another doctor."]})
     target = doctor_list_visible().filter(pk=doctor.pk).first()

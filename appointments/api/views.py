@@ -301,17 +301,19 @@ class AppointmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
+        appointment = self.get_object()
         data = self._input(s.ConfirmSerializer)
         appointment = services.appointment_confirm(
-            appointment=self.get_object(), by=request.user, location=data.get("location")
+            appointment=appointment, by=request.user, location=data.get("location")
         )
         return self._render(appointment)
 
     @_action_schema("Cancel", s.CancelSerializer, 400, 401, 403, 404, description="pending/confirmed → cancelled.")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
+        appointment = self.get_object()
         data = self._input(s.CancelSerializer)
-        appointment = services.appointment_cancel(appointment=self.get_object(), by=request.user, reason=data["reason"])
+        appointment = services.appointment_cancel(appointment=appointment, by=request.user, reason=data["reason"])
         return self._render(appointment)
 
     @_action_schema(
@@ -327,10 +329,9 @@ class AppointmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str) -> Response:
+        appointment = self.get_object()
         data = self._input(s.RescheduleSerializer)
-        appointment = services.appointment_reschedule(
-            appointment=self.get_object(), by=request.user, start=data["start"]
-        )
+        appointment = services.appointment_reschedule(appointment=appointment, by=request.user, start=data["start"])
         return self._render(appointment)
 
     @_action_schema(
@@ -362,9 +363,10 @@ class AppointmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def refer(self, request: Request, pk: str) -> Response:
+        appointment = self.get_object()
         data = self._input(s.ReferSerializer)
         referral = services.appointment_refer(
-            appointment=self.get_object(),
+            appointment=appointment,
             by=request.user,
             doctor=data["doctor"],
             start=data.get("start"),

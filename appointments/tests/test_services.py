@@ -58,8 +58,8 @@ def test_doctor_book_creates_confirmed_with_custom_end(patient, doctor, slot):
     assert appointment.end - appointment.start == dt.timedelta(minutes=75)
 
 
-def test_doctor_book_end_outside_availability_is_unavailable(patient, doctor):
-    start = dt.datetime.combine(dt.date.today() + dt.timedelta(days=2), dt.time(17), tzinfo=dt.UTC)
+def test_doctor_book_end_outside_availability_is_unavailable(patient, doctor, slot):
+    start = slot.replace(hour=17)
     with pytest.raises(SlotUnavailable):
         services.appointment_book(
             doctor=doctor, patient=patient, start=start, end=start + dt.timedelta(hours=2), by=doctor
@@ -179,12 +179,13 @@ def test_transition_table_is_enforced_for_every_pair(patient, doctor, slot, sour
     move = services.TRANSITIONS.get((source, target))
     actor = doctor if move is None or "doctor" in move.roles else patient
     when = slot + dt.timedelta(minutes=5) if move and move.after_start else slot - dt.timedelta(hours=1)
+    event = move.event if move else None
     with time_machine.travel(when, tick=False):
         if move is None:
             with pytest.raises(InvalidTransition):
                 services.appointment_transition(appointment=appointment, to=target, by=actor)
         else:
-            services.appointment_transition(appointment=appointment, to=target, by=actor)
+            services.appointment_transition(appointment=appointment, to=target, by=actor, event=event)
             appointment.refresh_from_db()
             assert appointment.status == target
             assert appointment.history.get().to_status == target
@@ -197,11 +198,20 @@ def test_only_the_allowed_roles_make_each_move(patient, doctor, slot):
             when = slot + dt.timedelta(minutes=5) if move.after_start else slot - dt.timedelta(hours=1)
             with time_machine.travel(when, tick=False):
                 if role in move.roles:
-                    services.appointment_transition(appointment=appointment, to=target, by=actor)
+                    services.appointment_transition(appointment=appointment, to=target, by=actor, event=move.event)
                 else:
                     with pytest.raises(PermissionDenied):
-                        services.appointment_transition(appointment=appointment, to=target, by=actor)
+                        services.appointment_transition(appointment=appointment, to=target, by=actor, event=move.event)
             appointment.delete()
+
+
+@pytest.mark.parametrize(("source", "target"), [("pending", "pending"), ("confirmed", "confirmed")])
+def test_reschedule_moves_need_a_reschedule(patient, doctor, slot, source, target):
+    appointment = AppointmentFactory(patient=patient, doctor=doctor, start=slot, status=source)
+    with pytest.raises(InvalidTransition):
+        services.appointment_transition(appointment=appointment, to=target, by=doctor)
+    with pytest.raises(InvalidTransition):
+        services.appointment_transition(appointment=appointment, to=target, by=doctor, event="confirmed")
 
 
 def test_outsider_cannot_transition(pending, other_patient):
