@@ -382,7 +382,7 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
         Scenario(
             "floor_patient",
             "floor: plain Django, same rows (patient)",
-            same(("GET", f"/bench/floor/appointments/?user={busy_patient}&page_size=20", None, None)),
+            same(("GET", f"/bench/floor/appointments/?user={busy_patient}&role=patient&page_size=20", None, None)),
         ),
         Scenario(
             "list_doctor",
@@ -392,7 +392,7 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
         Scenario(
             "floor_doctor",
             "floor: plain Django, same rows (busy doctor)",
-            same(("GET", f"/bench/floor/appointments/?user={busy_doctor}&page_size=20", None, None)),
+            same(("GET", f"/bench/floor/appointments/?user={busy_doctor}&role=doctor&page_size=20", None, None)),
         ),
         Scenario(
             "book", "POST /api/appointments/ (distinct free slots)", book_clients, cycle=False, ok=frozenset({201})
