@@ -340,7 +340,7 @@ def test_doctor_list_query_count_is_capped(db, client_for, django_assert_max_num
     for _ in range(25):
         ConsultationFactory(appointment__doctor=doctor, appointment__patient=PatientFactory())
     client = client_for(doctor)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         r = client.get(f"{LIST}?page_size=25")
     assert len(r.json()["results"]) == 25
 
@@ -349,7 +349,7 @@ def test_patient_list_query_count_is_capped(client_for, patient, django_assert_m
     for _ in range(25):
         ConsultationFactory(appointment__patient=patient, appointment__doctor=DoctorFactory())
     client = client_for(patient)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         r = client.get(f"{LIST}?page_size=25")
     assert r.json()["count"] == 25
 
@@ -508,3 +508,28 @@ def test_refused_writes_send_no_signal(client_for, doctor, patient, consultation
     client_for(patient).patch(detail(consultation.pk), {"treatment_plan": "x"}, format="json")
     client_for(doctor).patch(detail(consultation.pk), {"treatment_plan": consultation.treatment_plan}, format="json")
     assert signal_calls == []
+
+
+def test_doctor_delete_response_does_not_advertise_delete(client_for, doctor, consultation):
+    r = client_for(doctor).delete(detail(consultation.pk))
+    assert r.status_code == 405
+    assert "DELETE" not in r["Allow"]
+    assert "PATCH" in r["Allow"]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_actor_options_and_head_do_not_500(actor_client, consultation, actor):
+    client = actor_client(actor)
+    for url in (LIST, detail(consultation.pk), revisions(consultation.pk)):
+        assert client.options(url).status_code < 500
+        assert client.head(url).status_code < 500
+
+
+def test_doctor_update_with_real_jwt_records_history_user(api_client, doctor, consultation):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(doctor)}")
+    r = api_client.patch(detail(consultation.pk), {"treatment_plan": "Via JWT"}, format="json")
+    assert r.status_code == 200
+    assert consultation.history.order_by("-history_date").first().history_user == doctor
+    assert api_client.get(revisions(consultation.pk)).json()["results"][0]["changed_by"] == doctor.pk
