@@ -445,6 +445,7 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     log_path = RESULTS / f"{stamp}-{db_name}-gunicorn.log"
     delete_bench_bookings()
+    load_before = os.getloadavg()
     server = start_server(env, args.port, args.workers, args.worker_class, log_path)
     try:
         scenarios, fixtures = prepare(args.port, args)
@@ -479,6 +480,8 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
         "fixtures": fixtures,
         "results": results,
         "worker_memory": memory,
+        # Other work on the machine skews every number: the 1-minute load average before and after.
+        "loadavg_1m": {"before": load_before[0], "after": os.getloadavg()[0], "cpus": os.cpu_count()},
         "bench_bookings_removed": removed,
         "derived": derived(results),
     }
@@ -528,6 +531,8 @@ def print_report(report: dict) -> None:
         print(f"{name}: {value:.2f}")
     mem = ", ".join(f"pid {m['pid']}: {m['rss_mb']} MB (peak {m['peak_rss_mb']} MB)" for m in report["worker_memory"])
     print(f"gunicorn worker RSS after the run: {mem}")
+    load = report["loadavg_1m"]
+    print(f"load average (1 min) before/after: {load['before']:.1f}/{load['after']:.1f} on {load['cpus']} CPUs")
 
 
 # --- Several databases ----------------------------------------------------------------------------
