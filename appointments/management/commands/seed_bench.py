@@ -301,8 +301,11 @@ class Command(BaseCommand):
             specialties = self.specialties()
             self.password = make_password(BENCH_PASSWORD)
             base_id = self.next_id(User)
-            doctor_ids = list(range(base_id, base_id + n_doctors))
-            patient_ids = list(range(base_id + n_doctors, base_id + n_doctors + n_patients))
+            # Doctors spread evenly among patients by id, as sign-ups would interleave them.
+            n_users = n_doctors + n_patients
+            doctor_ids = [base_id + n * n_users // n_doctors for n in range(n_doctors)]
+            taken = set(doctor_ids)
+            patient_ids = [pk for pk in range(base_id, base_id + n_users) if pk not in taken]
             writer.write(User, self.user_rows(doctor_ids, Role.DOCTOR), "users")
             writer.write(User, self.user_rows(patient_ids, Role.PATIENT), "users")
             plans = [self.doctor_plan(i, pk) for i, pk in enumerate(doctor_ids)]
