@@ -26,7 +26,7 @@ def appointment_list_visible(*, user: User) -> QuerySet[Appointment]:
 
 
 def appointment_list_participating(*, user: User) -> QuerySet[Appointment]:
-    """What the caller may act on: only appointments they take part in (staff included)."""
+    """What the caller may act on: only appointments they take part in (staff see none here)."""
     return appointment_base().filter(Q(doctor=user) | Q(patient=user))
 
 

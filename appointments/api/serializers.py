@@ -229,8 +229,8 @@ class ReferSerializer(serializers.Serializer):
 
 class StatusChangeSerializer(serializers.ModelSerializer):
     by = serializers.PrimaryKeyRelatedField(read_only=True)
-    from_status = serializers.CharField(read_only=True, help_text='"" for the creation.')
-    to_status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    from_status = serializers.CharField(read_only=True, help_text='A status, or "" for the creation.')
+    to_status = serializers.CharField(read_only=True, help_text=f"One of: {', '.join(Status.values)}.")
 
     class Meta:
         model = StatusChange

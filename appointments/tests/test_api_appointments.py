@@ -535,3 +535,18 @@ def test_notes_query_count_is_constant(client_for, appointment, doctor, django_a
     with django_assert_max_num_queries(6):
         r = client_for(doctor).get(f"/api/appointments/{appointment.pk}/notes/?page_size=40")
     assert len(r.json()["results"]) == 40
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", 5, None])
+def test_non_object_bodies_return_400(client_for, appointment, patient, doctor, body):
+    patient_client, doctor_client = client_for(patient), client_for(doctor)
+    base = f"/api/appointments/{appointment.pk}"
+    assert patient_client.post("/api/appointments/", body, format="json").status_code == 400
+    assert patient_client.patch(f"{base}/", body, format="json").status_code == 400
+    assert patient_client.post(f"{base}/reschedule/", body, format="json").status_code == 400
+    assert doctor_client.post(f"{base}/refer/", body, format="json").status_code == 400
+    assert patient_client.post(f"{base}/notes/", body, format="json").status_code == 400
+    assert doctor_client.post("/api/availability/", body, format="json").status_code == 400
+    assert doctor_client.post("/api/time-off/", body, format="json").status_code == 400
+    appointment.refresh_from_db()
+    assert appointment.status == Status.PENDING

@@ -256,3 +256,14 @@ def test_slots_query_count_is_constant(client_for, patient, doctor, django_asser
     with time_machine.travel(dt.datetime(2029, 12, 1, tzinfo=dt.UTC), tick=False), django_assert_max_num_queries(6):
         r = client.get(slots_url(doctor.pk, "2030-01-01", "2030-03-03"))
     assert len(r.json()) == 62 * 20 - 59 * 3
+
+
+def test_rule_and_time_off_lists_query_count_is_constant(client_for, doctor, django_assert_max_num_queries):
+    for day in range(50):
+        start = dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC) + dt.timedelta(days=day)
+        TimeOffFactory(doctor=doctor, start=start, end=start + dt.timedelta(hours=1))
+    client = client_for(doctor)
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/availability/?page_size=100").json()["count"] == 7
+    with django_assert_max_num_queries(3):
+        assert len(client.get("/api/time-off/?page_size=100").json()["results"]) == 50
