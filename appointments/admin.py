@@ -47,7 +47,7 @@ class AppointmentNoteInline(admin.TabularInline):
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     list_display = ["id", "start", "end", "doctor", "patient", "status"]
-    list_filter = ["status", "doctor", "start"]
+    list_filter = ["status", ("doctor", admin.RelatedOnlyFieldListFilter), "start"]
     search_fields = ["patient__email", "doctor__email", "patient__last_name", "doctor__last_name"]
     date_hierarchy = "start"
     list_select_related = ["doctor", "patient"]
