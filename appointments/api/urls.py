@@ -1,10 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from appointments.api.views import AppointmentViewSet, AvailabilityRuleViewSet, DoctorSlotsView, TimeOffViewSet
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+# SimpleRouter: no API root view and no `.json` format-suffix duplicates of every route.
+router = SimpleRouter(trailing_slash=True)
 router.register("availability", AvailabilityRuleViewSet, basename="availability")
 router.register("time-off", TimeOffViewSet, basename="time-off")
 router.register("appointments", AppointmentViewSet, basename="appointment")
