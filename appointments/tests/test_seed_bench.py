@@ -5,6 +5,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from appointments.choices import ACTIVE_STATUSES, Status
 from appointments.models import Appointment, AvailabilityRule, StatusChange, TimeOff
@@ -78,3 +79,35 @@ def test_seed_bench_refuses_to_seed_twice_without_clear_and_replaces_with_clear(
 
     assert User.objects.count() == 46
     assert Appointment.objects.count() == 300
+
+
+@pytest.mark.parametrize("role", ["doctor", "patient"])
+def test_bench_floor_returns_the_same_page_as_the_api(settings, client_for, client, role: str) -> None:
+    """The floor (bench/floor.py) is only a fair yardstick if it serves exactly the API's page."""
+    settings.ROOT_URLCONF = "bench.urls"
+    seed()
+    busiest = Appointment.objects.values(role).annotate(n=Count("id")).order_by("-n", role).first()[role]
+    user = User.objects.get(pk=busiest)
+
+    api = client_for(user).get("/api/appointments/?page_size=20").json()
+    floor = client.get(f"/bench/floor/appointments/?user={user.pk}&role={role}&page_size=20").json()
+
+    assert floor["count"] == api["count"] > 0
+    assert len(floor["results"]) == len(api["results"]) > 0
+    for ours, theirs in zip(floor["results"], api["results"], strict=True):
+        assert ours.keys() == theirs.keys()
+        assert ours["id"] == theirs["id"]
+        assert ours["doctor"] == theirs["doctor"]
+        assert ours["patient"] == theirs["patient"]
+        for key in ("start", "end", "created_at", "updated_at"):
+            # JsonResponse renders milliseconds, DRF microseconds: the same instant to the millisecond.
+            delta = dt.datetime.fromisoformat(ours[key]) - dt.datetime.fromisoformat(theirs[key])
+            assert abs(delta) < dt.timedelta(milliseconds=1)
+        for key in ("reason_for_visit", "status", "location", "cancellation_reason", "referred_to", "created_by"):
+            assert ours[key] == theirs[key]
+
+
+def test_bench_floor_rejects_a_missing_role(settings, client) -> None:
+    settings.ROOT_URLCONF = "bench.urls"
+
+    assert client.get("/bench/floor/appointments/?user=1").status_code == 400
