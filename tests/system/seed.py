@@ -1,6 +1,6 @@
 """Seed a system-test database: `python -m tests.system.seed '<json spec>'` prints one JSON line.
 
-Spec: {"patients": N, "availability": true}. Creates N active patients and one verified doctor (UTC,
+Spec: {"patients": N, "appointment": true}. Creates N active patients and one verified doctor (UTC,
 30-minute slots, available all day every day), and prints their ids, emails, the shared password, a
 JWT access token per user (signed with the server's key, which the subprocess shares) and a bookable
 slot two days ahead.
@@ -28,6 +28,12 @@ def main() -> None:
     patients = [PatientFactory(email=f"syspatient{i}@example.com") for i in range(spec.get("patients", 1))]
     today = timezone.now().astimezone(dt.UTC).date()
     slot = dt.datetime.combine(today + dt.timedelta(days=2), dt.time(10), tzinfo=dt.UTC)
+    if spec.get("appointment"):
+        # Something for the fuzzer's ids to find: one appointment on another day, with a note.
+        from appointments.tests.factories import AppointmentFactory, AppointmentNoteFactory
+
+        booked = AppointmentFactory(doctor=doctor, patient=patients[0], start=slot + dt.timedelta(days=1))
+        AppointmentNoteFactory(appointment=booked)
 
     def access(user) -> str:
         return str(RefreshToken.for_user(user).access_token)
