@@ -182,8 +182,9 @@ class Progress:
         if self.enabled and (now - self.last > 0.5 or self.done >= self.total):
             self.last = now
             rate = self.done / max(now - self.started, 1e-9)
-            eta = (self.total - self.done) / rate if rate else 0
-            pct = 100 * self.done / max(self.total, 1)
+            # The total is an estimate until the appointments are planned (time off, split days).
+            eta = max(0.0, (self.total - self.done) / rate if rate else 0.0)
+            pct = min(100.0, 100 * self.done / max(self.total, 1))
             sys.stderr.write(
                 f"\r  {label:<14} {self.done:>10,}/{self.total:,} rows {pct:5.1f}%"
                 f"  {rate:>9,.0f} rows/s  ETA {eta:5.0f}s "
