@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
@@ -37,6 +38,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         set_rollback()
         logger.warning("database unavailable: %s", type(exc).__name__)
         return Response(SERVICE_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "Request body too large.", "code": "payload_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response({"detail": "Malformed request.", "code": "bad_request"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         set_rollback()
         return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
