@@ -4,6 +4,7 @@ import logging
 import re
 
 import pytest
+from _pytest.logging import LogCaptureHandler
 from rest_framework.test import APIClient
 
 from appointments.choices import Status
@@ -20,8 +21,10 @@ MEDICAL_TEXT = "Suspected tuberculosis-8812, HIV-positive history"
 @pytest.fixture
 def all_logs(caplog):
     caplog.set_level(logging.DEBUG)
-    caplog.handler.addFilter(RequestIDFilter())
-    return caplog
+    request_ids = RequestIDFilter()
+    caplog.handler.addFilter(request_ids)  # pytest reuses this handler across tests: take the filter off after
+    yield caplog
+    caplog.handler.removeFilter(request_ids)
 
 
 def log_text(caplog) -> str:
@@ -81,10 +84,17 @@ def test_request_id_put_on_records_of_other_loggers_during_the_request(api_clien
     assert request_id_var.get() == "-"  # reset after the request
 
 
-def test_configured_console_handler_formats_request_id():
-    handler = logging.getLogger().handlers[0]
-    assert any(isinstance(f, RequestIDFilter) for f in handler.filters)
-    assert "%(request_id)s" in handler.formatter._fmt
+def test_configured_console_handler_formats_request_id(settings):
+    handler = settings.LOGGING["handlers"]["console"]
+    assert settings.LOGGING["filters"][handler["filters"][0]]["()"] == "cybermed.middleware.RequestIDFilter"
+    assert "%(request_id)s" in settings.LOGGING["formatters"][handler["formatter"]]["format"]
+    live = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RequestIDFilter) for f in h.filters) and not isinstance(h, LogCaptureHandler)
+    ]
+    assert len(live) == 1
+    assert "%(request_id)s" in live[0].formatter._fmt
 
 
 def test_login_logs_hold_no_password_or_tokens(api_client, all_logs, patient):

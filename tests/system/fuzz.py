@@ -33,7 +33,9 @@ def login(server: servers.Server, email: str, password: str) -> str:
     return r.json()["access"]
 
 
-def run_schemathesis(server: servers.Server, role: str, token: str, report_dir: Path, extra: list[str]) -> dict:
+def run_schemathesis(
+    server: servers.Server, role: str, token: str, report_dir: Path, work_dir: Path, extra: list[str]
+) -> dict:
     command = [
         SCHEMATHESIS,
         "run",
@@ -64,7 +66,12 @@ def run_schemathesis(server: servers.Server, role: str, token: str, report_dir: 
     print(f"\n--- schemathesis as {role}: {shown}", flush=True)
     started = time.monotonic()
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=RUN_TIMEOUT, env={**os.environ, "NO_COLOR": "1"}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=work_dir,  # schemathesis and hypothesis keep caches in the working directory
     )
     output = done.stdout + done.stderr
     print(output[-12000:])
@@ -91,11 +98,11 @@ def main() -> int:
         env = servers.base_env(url, JWT_ACCESS_MINUTES="60", **THROTTLES_OFF)
         server = servers.start_gunicorn(env, Path(tmp), workers=2)
         try:
-            report_dir = Path(os.environ.get("FUZZ_REPORT_DIR", tmp))
+            report_dir = Path(os.environ.get("FUZZ_REPORT_DIR", tmp)).resolve()
             report_dir.mkdir(parents=True, exist_ok=True)
             for role, user in (("patient", seeded["patients"][0]), ("doctor", seeded["doctor"])):
                 token = login(server, user["email"], seeded["password"])
-                results.append(run_schemathesis(server, role, token, report_dir, sys.argv[1:]))
+                results.append(run_schemathesis(server, role, token, report_dir, Path(tmp), sys.argv[1:]))
             server_errors = [line for line in server.log().splitlines() if "Traceback" in line or " 500 " in line]
         finally:
             server.stop()

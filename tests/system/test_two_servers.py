@@ -1,5 +1,6 @@
 """Two gunicorn servers on one PostgreSQL database and one Redis behave like one service."""
 
+import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,17 +12,18 @@ from tests.system import servers
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 
 PATIENTS = 20
+LIMIT = 3
 
 
 @pytest.fixture(scope="module")
 def seeded(database_url) -> dict:
-    return servers.run_seed(database_url, {"patients": PATIENTS})
+    return servers.run_seed(database_url, {"patients": PATIENTS + 2})  # two spares for the later tests
 
 
 @pytest.fixture(scope="module")
 def pair(database_url, seeded, log_dir):
     servers.redis_flush()
-    env = servers.base_env(database_url, THROTTLE_LOGIN="6/min")
+    env = servers.base_env(database_url, THROTTLE_LOGIN="6/min", MAX_ACTIVE_APPOINTMENTS_PER_PATIENT=str(LIMIT))
     started: list[servers.Server] = []
     try:
         for _ in range(2):
@@ -71,3 +73,49 @@ def test_login_throttle_counts_attempts_made_on_both_servers_together(seeded, pa
     assert seventh.status_code == 429
     assert int(seventh.headers["Retry-After"]) > 0
     assert b.post("/api/auth/login/", json=credentials).status_code == 429
+
+
+def concurrently(calls):
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=30)
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_one_patient_racing_bookings_on_both_servers_stops_at_booking_limit(database_url, seeded, pair):
+    patient = seeded["patients"][PATIENTS]
+    first = dt.datetime.fromisoformat(seeded["slot"]) + dt.timedelta(days=2)
+    starts = [(first + dt.timedelta(hours=i)).isoformat() for i in range(8)]
+    headers = {"Authorization": f"Bearer {patient['access']}"}
+    body = {"doctor": seeded["doctor"]["id"], "reason_for_visit": "hoarding"}
+    responses = concurrently(
+        [
+            lambda i=i: pair[i % 2].post("/api/appointments/", json={**body, "start": starts[i]}, headers=headers)
+            for i in range(len(starts))
+        ]
+    )
+    codes = sorted((r.status_code, r.json().get("code", "")) for r in responses)
+    assert codes == [(201, "")] * LIMIT + [(409, "booking_limit")] * (len(starts) - LIMIT)
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        (active,) = conn.execute(
+            "SELECT count(*) FROM appointments_appointment"
+            " WHERE patient_id = %s AND status IN ('pending', 'confirmed')",
+            [patient["id"]],
+        ).fetchone()
+    assert active == LIMIT
+
+
+def test_one_refresh_token_replayed_at_once_on_both_servers_rotates_exactly_once(seeded, pair):
+    servers.redis_flush()
+    patient = seeded["patients"][PATIENTS + 1]
+    login = pair[0].post("/api/auth/login/", json={"email": patient["email"], "password": seeded["password"]})
+    assert login.status_code == 200
+    refresh = login.json()["refresh"]
+    responses = concurrently(
+        [lambda i=i: pair[i % 2].post("/api/auth/login/refresh/", json={"refresh": refresh}) for i in range(10)]
+    )
+    assert sorted(r.status_code for r in responses) == [200] + [401] * 9
