@@ -56,12 +56,6 @@ def redis_reachable() -> bool:
         return False
 
 
-def redis_flush() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).flushdb()
-
-
 def base_env(database_url: str, **overrides: str) -> dict[str, str]:
     env = {
         key: value

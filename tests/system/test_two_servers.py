@@ -1,6 +1,7 @@
 """Two gunicorn servers on one PostgreSQL database and one Redis behave like one service."""
 
 import datetime as dt
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,8 +23,11 @@ def seeded(database_url) -> dict:
 
 @pytest.fixture(scope="module")
 def pair(database_url, seeded, log_dir):
-    servers.redis_flush()
-    env = servers.base_env(database_url, THROTTLE_LOGIN="6/min", MAX_ACTIVE_APPOINTMENTS_PER_PATIENT=str(LIMIT))
+    # Behind one (pretend) proxy, so each test can be its own client by its X-Forwarded-For address: throttle
+    # counts in the shared Redis then never mix with another test or another run.
+    env = servers.base_env(
+        database_url, THROTTLE_LOGIN="6/min", MAX_ACTIVE_APPOINTMENTS_PER_PATIENT=str(LIMIT), NUM_PROXIES="1"
+    )
     started: list[servers.Server] = []
     try:
         for _ in range(2):
@@ -32,7 +36,10 @@ def pair(database_url, seeded, log_dir):
     finally:
         for server in started:
             server.stop()
-        servers.redis_flush()
+
+
+def client_ip() -> dict[str, str]:
+    return {"X-Forwarded-For": "10." + ".".join(str(secrets.randbelow(250) + 1) for _ in range(3))}
 
 
 def test_twenty_concurrent_bookings_of_one_slot_across_two_servers_yield_one_appointment(database_url, seeded, pair):
@@ -63,16 +70,17 @@ def test_twenty_concurrent_bookings_of_one_slot_across_two_servers_yield_one_app
 
 
 def test_login_throttle_counts_attempts_made_on_both_servers_together(seeded, pair):
-    servers.redis_flush()
     a, b = pair
+    me = client_ip()
     credentials = {"email": seeded["patients"][0]["email"], "password": seeded["password"]}
-    allowed = [server.post("/api/auth/login/", json=credentials).status_code for server in (a, a, a, b, b, b)]
+    allowed = [s.post("/api/auth/login/", json=credentials, headers=me).status_code for s in (a, a, a, b, b, b)]
     assert allowed == [200] * 6
 
-    seventh = a.post("/api/auth/login/", json=credentials)
+    seventh = a.post("/api/auth/login/", json=credentials, headers=me)
     assert seventh.status_code == 429
     assert int(seventh.headers["Retry-After"]) > 0
-    assert b.post("/api/auth/login/", json=credentials).status_code == 429
+    assert b.post("/api/auth/login/", json=credentials, headers=me).status_code == 429
+    assert a.post("/api/auth/login/", json=credentials, headers=client_ip()).status_code == 200  # someone else
 
 
 def concurrently(calls):
@@ -110,9 +118,9 @@ def test_one_patient_racing_bookings_on_both_servers_stops_at_booking_limit(data
 
 
 def test_one_refresh_token_replayed_at_once_on_both_servers_rotates_exactly_once(seeded, pair):
-    servers.redis_flush()
     patient = seeded["patients"][PATIENTS + 1]
-    login = pair[0].post("/api/auth/login/", json={"email": patient["email"], "password": seeded["password"]})
+    credentials = {"email": patient["email"], "password": seeded["password"]}
+    login = pair[0].post("/api/auth/login/", json=credentials, headers=client_ip())
     assert login.status_code == 200
     refresh = login.json()["refresh"]
     responses = concurrently(
