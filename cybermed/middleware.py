@@ -34,6 +34,13 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 # A caller-supplied id is only echoed when it is short and plain, so it cannot forge log lines.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters escaped, so a path like `/a%0aFAKE` stays on one log line."""
+    return CONTROL_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
 
 SERVICE_UNAVAILABLE = {
     "detail": "The service is temporarily unavailable. Try again shortly.",
@@ -75,7 +82,7 @@ class RequestLogMiddleware:
         response["X-Request-ID"] = request_id
         fields = {
             "method": request.method,
-            "path": request.path,
+            "path": _printable(request.path),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             "user_id": _user_id(request),
