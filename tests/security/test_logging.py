@@ -68,6 +68,13 @@ def test_every_request_writes_one_access_line_without_query_string(api_client, a
     assert r.status_code == 200
 
 
+def test_log_forging_path_with_newline_stays_on_one_access_line(api_client, all_logs):
+    api_client.get("/api/%0a2026-01-01 INFO cybermed.access GET /api/admin-backdoor/ 200/")
+    (line,) = access_records(all_logs)
+    assert "\n" not in line.getMessage()
+    assert "\\x0a" in line.getMessage()
+
+
 def test_access_line_names_the_jwt_user_by_id(patient, all_logs):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(patient)}")
