@@ -268,3 +268,41 @@ def test_notification_read_cannot_rewrite_content(bearer, patient):
     assert r.status_code == 200
     note.refresh_from_db()
     assert (note.title, note.user_id, note.is_read) == ("Reminder", patient.pk, True)
+
+
+# --- excessive data exposure (the other half of API3) ------------------------------------------------
+
+SECRET_USER_FIELDS = {"password", "email", "is_staff", "is_superuser", "last_login", "phone_number"}
+
+
+def test_doctor_directory_exposes_only_public_profile_fields(bearer, patient, doctor):
+    rows = bearer(patient).get("/api/doctors/").json()["results"]
+    assert [row["id"] for row in rows] == [doctor.pk]
+    assert not SECRET_USER_FIELDS & set(rows[0])
+    detail = bearer(patient).get(f"/api/doctors/{doctor.pk}/").json()
+    assert not SECRET_USER_FIELDS & set(detail)
+
+
+def test_appointment_shows_the_other_party_by_name_only(bearer, patient, doctor):
+    appointment = AppointmentFactory(patient=patient, doctor=doctor, start=next_slot(days=3))
+    for viewer in (patient, doctor):
+        body = bearer(viewer).get(f"/api/appointments/{appointment.pk}/").json()
+        assert set(body["patient"]) == {"id", "first_name", "last_name"}
+        assert not SECRET_USER_FIELDS & set(body["doctor"])
+
+
+def test_doctor_patient_list_exposes_no_credentials(bearer, patient, doctor):
+    AppointmentFactory(patient=patient, doctor=doctor, start=next_slot(days=3))
+    rows = bearer(doctor).get("/api/patients/").json()["results"]
+    assert [row["id"] for row in rows] == [patient.pk]
+    assert not {"password", "is_staff", "is_superuser", "last_login"} & set(rows[0])
+
+
+def test_unverified_doctor_and_non_doctor_ids_hidden_from_directory(bearer, patient, other_patient):
+    from users.tests.factories import DoctorFactory
+
+    unverified = DoctorFactory(doctor_profile__is_verified=False)
+    client = bearer(patient)
+    for hidden in (unverified, other_patient):
+        assert client.get(f"/api/doctors/{hidden.pk}/").status_code == 404
+    assert unverified.pk not in [row["id"] for row in client.get("/api/doctors/").json()["results"]]
