@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,6 +40,7 @@ def _has_offset(raw: str) -> bool:
         return False
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "09:00"})
 class HourMinuteField(serializers.TimeField):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
@@ -125,8 +125,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
     doctor = DoctorBriefSerializer(read_only=True)
     patient = PatientBriefSerializer(read_only=True)
     referred_to = serializers.SerializerMethodField()
-    referred_from = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    referred_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    created_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Appointment
@@ -148,7 +148,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_referred_to(self, appointment: Appointment) -> int | None:
         referral = getattr(appointment, "referred_to", None)
         return referral.pk if referral else None

@@ -1,6 +1,7 @@
 """Health check and the JSON fallbacks for errors raised outside DRF views."""
 
-from django.db import DatabaseError, connection
+from django.db import Error as DatabaseError
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
