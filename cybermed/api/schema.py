@@ -16,21 +16,26 @@ ErrorSerializer = inline_serializer(
         "code": serializers.CharField(required=False),
     },
 )
+# DRF's validation errors (and django-filter's): a map of parameter or field names to messages.
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
-        extra: dict[str, str] = {}
+        extra: dict[str, OpenApiResponse] = {}
         if self._is_list_view() and self._get_paginator():
-            extra["404"] = "The page does not exist (page number past the end, or not a number)."
+            extra["404"] = OpenApiResponse(ErrorSerializer, description="No such page (past the end, or not a number).")
         if self._is_list_view() and self._get_filter_parameters():
-            extra["400"] = "A query parameter is not valid."
+            extra["400"] = OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="A query parameter is not valid.")
         if self.view.get_throttles():
-            extra["429"] = "Too many requests; retry after the number of seconds in Retry-After."
-        for code, description in extra.items():
+            extra["429"] = OpenApiResponse(
+                ErrorSerializer, description="Too many requests; retry after the seconds given in Retry-After."
+            )
+        for code, response in extra.items():
             if code not in responses:
-                responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=description), code, direction=direction
-                )
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses
