@@ -44,11 +44,12 @@ class TimeOff(models.Model):
 
 
 class Appointment(models.Model):
+    # No single-column indexes: (doctor, start) and (patient, start) below serve every lookup by person.
     doctor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_doctor"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_doctor", db_index=False
     )
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_patient"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_patient", db_index=False
     )
     start = models.DateTimeField()
     end = models.DateTimeField()

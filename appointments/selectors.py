@@ -8,6 +8,7 @@ from django.utils import timezone
 from appointments import availability
 from appointments.availability import Interval, WeeklyRule
 from appointments.models import ACTIVE_Q, Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
+from users.choices import Role
 from users.models import DoctorProfile, User
 
 
@@ -17,17 +18,28 @@ def appointment_base() -> QuerySet[Appointment]:
     )
 
 
+def _taking_part(qs: QuerySet[Appointment], user: User) -> QuerySet[Appointment]:
+    # Doctors are only ever booked as doctors and patients as patients, so one column decides. Filtering
+    # on it (not `doctor OR patient`) lets the (doctor, start) / (patient, start) indexes serve the page
+    # in order: with the OR, PostgreSQL walked the whole table by start (225 ms vs 0.1 ms at 1M rows).
+    if user.role == Role.DOCTOR:
+        return qs.filter(doctor=user)
+    if user.role == Role.PATIENT:
+        return qs.filter(patient=user)
+    return qs.filter(Q(doctor=user) | Q(patient=user))
+
+
 def appointment_list_visible(*, user: User) -> QuerySet[Appointment]:
     """What the caller may read: staff everything, doctors and patients their own."""
     qs = appointment_base()
     if user.is_staff:
         return qs
-    return qs.filter(Q(doctor=user) | Q(patient=user))
+    return _taking_part(qs, user)
 
 
 def appointment_list_participating(*, user: User) -> QuerySet[Appointment]:
     """What the caller may act on: only appointments they take part in (staff see none here)."""
-    return appointment_base().filter(Q(doctor=user) | Q(patient=user))
+    return _taking_part(appointment_base(), user)
 
 
 def appointment_history(*, appointment: Appointment) -> QuerySet[StatusChange]:
