@@ -60,8 +60,12 @@ class Specialty(models.Model):
         return self.name
 
 
+# Files in the zoneinfo directory that are not IANA zone names: "localtime" is whatever the server is set to.
+NOT_ZONE_NAMES = frozenset({"localtime", "posixrules"})
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value in NOT_ZONE_NAMES or value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone name.")
 
 

@@ -7,10 +7,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from users.api.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
 from users.tokens import user_for_password_reset
+
+BIO_MAX_LENGTH = 5000
 
 
 def _validate_password_for(password: str, user: User) -> str:
@@ -43,7 +46,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "email", "role", "date_joined"]
 
 
-class UserUpdateSerializer(serializers.ModelSerializer):
+class UserUpdateSerializer(StrictModelSerializer):
     """PATCH /auth/me/: names, gender, phone, bio and the picture (a JPEG/PNG/WebP upload, or null)."""
 
     profile_picture = serializers.FileField(
@@ -53,6 +56,12 @@ class UserUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "gender", "phone_number", "bio", "profile_picture"]
+        # Registration requires names, so an update cannot blank them; bios are bounded like every other text.
+        extra_kwargs = {
+            "first_name": {"allow_blank": False},
+            "last_name": {"allow_blank": False},
+            "bio": {"max_length": BIO_MAX_LENGTH},
+        }
 
     def validate_profile_picture(self, value):
         if value is None:
@@ -64,13 +73,13 @@ class UserUpdateSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True, default="")
-    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    phone_number = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
@@ -88,22 +97,22 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
 class TokenPairSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = StrictCharField()
+    refresh = StrictCharField()
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096)
+    refresh = StrictCharField(max_length=4096)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, style={"input_type": "password"})
-    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    old_password = StrictCharField(max_length=128, style={"input_type": "password"})
+    new_password = StrictCharField(max_length=128, style={"input_type": "password"})
 
     def validate_old_password(self, value: str) -> str:
         if not self.context["request"].user.check_password(value):
@@ -115,16 +124,16 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class EmailSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class UidTokenSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
+    uid = StrictCharField(max_length=64)
+    token = StrictCharField(max_length=128)
 
 
 class PasswordResetConfirmSerializer(UidTokenSerializer):
-    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    new_password = StrictCharField(max_length=128, style={"input_type": "password"})
 
     def validate(self, attrs: dict) -> dict:
         user = user_for_password_reset(attrs["uid"], attrs["token"])
@@ -143,7 +152,7 @@ class SpecialtySerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
-class DoctorProfileSerializer(serializers.ModelSerializer):
+class DoctorProfileSerializer(StrictModelSerializer):
     specialty = serializers.PrimaryKeyRelatedField(queryset=Specialty.objects.all(), allow_null=True, required=False)
     slot_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
     experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
@@ -162,9 +171,10 @@ class DoctorProfileSerializer(serializers.ModelSerializer):
             "is_verified",
         ]
         read_only_fields = ["is_verified"]
+        extra_kwargs = {"bio": {"max_length": BIO_MAX_LENGTH}}
 
 
-class PatientProfileSerializer(serializers.ModelSerializer):
+class PatientProfileSerializer(StrictModelSerializer):
     class Meta:
         model = PatientProfile
         fields = ["date_of_birth", "address", "emergency_contact_name", "emergency_contact_phone"]
@@ -182,9 +192,9 @@ class DoctorSerializer(serializers.ModelSerializer):
 
     specialty = SpecialtySerializer(source="doctor_profile.specialty", read_only=True, allow_null=True)
     experience_years = serializers.IntegerField(source="doctor_profile.experience_years", read_only=True)
-    clinic_name = serializers.CharField(source="doctor_profile.clinic_name", read_only=True)
-    clinic_address = serializers.CharField(source="doctor_profile.clinic_address", read_only=True)
-    bio = serializers.CharField(source="doctor_profile.bio", read_only=True)
+    clinic_name = StrictCharField(source="doctor_profile.clinic_name", read_only=True)
+    clinic_address = StrictCharField(source="doctor_profile.clinic_address", read_only=True)
+    bio = StrictCharField(source="doctor_profile.bio", read_only=True)
     profile_picture = serializers.ImageField(read_only=True)
 
     class Meta:

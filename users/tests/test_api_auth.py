@@ -117,7 +117,14 @@ def test_anonymous_register_weak_password_returns_400(api_client, password):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"email": "not-an-email", "password": STRONG}, {"email": ["a@b.c"], "password": {"x": 1}}, []],
+    [
+        {},
+        {"email": "not-an-email", "password": STRONG},
+        {"email": ["a@b.c"], "password": {"x": 1}},
+        [],
+        "a string",
+        {"email": "nul\x00@example.com", "password": STRONG},
+    ],
 )
 def test_anonymous_register_bad_input_returns_400(api_client, payload):
     response = api_client.post(REGISTER, payload, format="json")
@@ -251,7 +258,10 @@ def test_login_with_stale_bearer_header_still_works(api_client, patient):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("payload", [{}, {"email": "a@b.c"}, {"email": 5, "password": None}])
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"email": "a@b.c"}, {"email": 5, "password": None}, {"email": "a@b.c", "password": 12345678}, []],
+)
 def test_anonymous_login_bad_input_returns_400(api_client, payload):
     assert api_client.post(LOGIN, payload, format="json").status_code == 400
 
@@ -380,9 +390,40 @@ def test_user_patch_me_changes_profile_fields_but_never_role_email_or_staff(clie
     assert response.json()["role"] == "patient"
 
 
-@pytest.mark.parametrize("payload", [{"gender": "robot"}, {"first_name": "x" * 200}, {"first_name": None}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"gender": "robot"},
+        {"first_name": "x" * 200},
+        {"first_name": None},
+        {"first_name": ""},
+        {"last_name": "   "},
+        {"first_name": 123},
+        {"phone_number": 5551234},
+        {"bio": True},
+        {"bio": ["a"]},
+        {"bio": {"a": "b"}},
+        {"bio": "x" * 5001},
+        {"bio": "nul\x00byte"},
+        {"profile_picture": "http://example.com/a.png"},
+    ],
+)
 def test_user_patch_me_bad_input_returns_400(client_for, patient, payload):
-    assert client_for(patient).patch(ME, payload, format="json").status_code == 400
+    response = client_for(patient).patch(ME, payload, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == set(payload)
+
+
+def test_user_patch_me_through_bearer_token_rejects_non_string_name(api_client, patient):
+    token = api_client.post(LOGIN, {"email": patient.email, "password": DEFAULT_PASSWORD}).json()["access"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = api_client.patch(ME, {"first_name": 42}, format="json")
+
+    assert (response.status_code, list(response.json())) == (400, ["first_name"])
+    patient.refresh_from_db()
+    assert patient.first_name != "42"
 
 
 def test_user_put_me_is_not_allowed(client_for, patient):

@@ -107,6 +107,37 @@ def test_user_order_doctors(client_for, patient):
     assert client.get(DOCTORS, {"ordering": "password"}).status_code == 400
 
 
+def test_user_order_doctors_by_equal_values_pages_without_overlap(client_for, patient):
+    # Created in reverse name order, so insertion order cannot pass for the tie-breaker.
+    doctors = [DoctorFactory(last_name=name, first_name="Sam", doctor_profile__experience_years=5) for name in "EDCBA"]
+    client = client_for(patient)
+
+    pages = [ids(client.get(DOCTORS, {"ordering": "experience_years", "page_size": 2, "page": n})) for n in (1, 2, 3)]
+
+    assert sum(pages, []) == [d.pk for d in reversed(doctors)]
+
+
+@pytest.mark.parametrize("ordering", [",", ",,,", ""])
+def test_user_order_doctors_by_empty_value_keeps_default_order(client_for, patient, ordering):
+    b = DoctorFactory(last_name="Brown")
+    a = DoctorFactory(last_name="Adams")
+
+    r = client_for(patient).get(DOCTORS, {"ordering": ordering})
+
+    assert r.status_code == 200
+    assert ids(r) == [a.pk, b.pk]
+
+
+def test_staff_order_patients_by_equal_values_pages_without_overlap(client_for, staff):
+    patients = [PatientFactory(last_name=name, first_name="Kim") for name in "DCBA"]
+
+    pages = [
+        ids(client_for(staff).get(PATIENTS, {"ordering": "first_name", "page_size": 3, "page": n})) for n in (1, 2)
+    ]
+
+    assert sum(pages, []) == [p.pk for p in reversed(patients)]
+
+
 def test_user_retrieve_visible_doctor(client_for, patient, doctor):
     hidden = DoctorFactory(doctor_profile__is_verified=False)
     client = client_for(patient)

@@ -96,6 +96,13 @@ def test_doctor_without_profile_patch_returns_404(client_for):
         {"specialty": "cardiology"},
         {"clinic_name": "x" * 201},
         {"timezone": ["UTC"]},
+        {"timezone": "localtime"},
+        {"timezone": "posixrules"},
+        {"timezone": "Europe/Lon\x00don"},
+        {"clinic_name": 42},
+        {"clinic_address": {"street": "1 Main"}},
+        {"bio": "x" * 5001},
+        {"phone_number": None},
     ],
 )
 def test_doctor_profile_bad_input_returns_400(client_for, doctor, payload):
@@ -156,6 +163,17 @@ def test_patient_profile_permission_matrix(client_for, doctor, staff, method):
     assert getattr(client_for(None), method)(PATIENT_PROFILE, {}).status_code == 401
     assert getattr(client_for(doctor), method)(PATIENT_PROFILE, {}).status_code == 403
     assert getattr(client_for(staff), method)(PATIENT_PROFILE, {}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"address": 12}, {"emergency_contact_name": ["Ann"]}, {"emergency_contact_phone": "0\x00"}, {"address": None}],
+)
+def test_patient_profile_wrong_types_return_400(client_for, patient, payload):
+    for method in ("post", "patch", "put"):
+        response = getattr(client_for(patient), method)(PATIENT_PROFILE, payload, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == set(payload)
 
 
 def test_patient_profile_garbage_json_returns_400(client_for, patient):
