@@ -33,7 +33,10 @@ def test_user_lists_own_notifications_newest_first(client_for, patient, other_pa
     assert body["results"][0]["data"] == {"k": "v"}
 
 
-@pytest.mark.parametrize(("value", "expected_read"), [("true", True), ("false", False)])
+@pytest.mark.parametrize(
+    ("value", "expected_read"),
+    [("true", True), ("false", False), ("True", True), ("FALSE", False), ("1", True), ("0", False)],
+)
 def test_user_filters_notifications_by_is_read(value, expected_read, client_for, patient):
     make(patient, 2, is_read=True)
     make(patient, 3, is_read=False)
@@ -45,8 +48,9 @@ def test_user_filters_notifications_by_is_read(value, expected_read, client_for,
     assert {n["is_read"] for n in r.json()["results"]} == {expected_read}
 
 
-def test_user_filtering_by_garbage_is_read_gets_400(client_for, patient):
-    r = client_for(patient).get(URL, {"is_read": "maybe"})
+@pytest.mark.parametrize("value", ["maybe", "yes", "2", "\x00", "true\x00"])
+def test_user_filtering_by_garbage_is_read_gets_400(client_for, patient, value):
+    r = client_for(patient).get(URL, {"is_read": value})
 
     assert r.status_code == 400
     assert "is_read" in r.json()
