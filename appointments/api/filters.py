@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from appointments.api.fields import MAX_ID, OUT_OF_RANGE, aware_datetime_in_range
 from appointments.choices import Status
 from appointments.models import Appointment
 
@@ -24,7 +25,10 @@ class AwareDateTimeFormField(forms.CharField):
             raise forms.ValidationError("Enter an ISO 8601 datetime with an offset.") from None
         if parsed.tzinfo is None:
             raise forms.ValidationError("Include a UTC offset or Z, e.g. 2030-01-07T09:00:00+01:00.")
-        return parsed
+        utc = aware_datetime_in_range(parsed)
+        if utc is None:
+            raise forms.ValidationError(OUT_OF_RANGE)
+        return utc
 
 
 class AwareDateTimeFilter(django_filters.Filter):
@@ -33,10 +37,21 @@ class AwareDateTimeFilter(django_filters.Filter):
     field_class = AwareDateTimeFormField
 
 
+class IdFormField(forms.IntegerField):
+    """A whole number a database id column can hold (a bigger one overflows SQLite's integers)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(min_value=-MAX_ID, max_value=MAX_ID, **kwargs)
+
+
+class IdFilter(django_filters.Filter):
+    field_class = IdFormField
+
+
 class AppointmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    doctor = django_filters.NumberFilter(field_name="doctor_id", label="Doctor's user id")
-    patient = django_filters.NumberFilter(field_name="patient_id", label="Patient's user id")
+    doctor = IdFilter(field_name="doctor_id", label="Doctor's user id")
+    patient = IdFilter(field_name="patient_id", label="Patient's user id")
     start_after = AwareDateTimeFilter(field_name="start", lookup_expr="gte", label="start >= this datetime")
     start_before = AwareDateTimeFilter(field_name="start", lookup_expr="lt", label="start < this datetime")
     when = django_filters.ChoiceFilter(

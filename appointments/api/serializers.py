@@ -6,6 +6,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from appointments.api.fields import (
+    AwareDateTimeField,
+    BoundedDateField,
+    StrictCharField,
+    StrictIdField,
+    printable,
+)
 from appointments.choices import Status
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from users.choices import Role
@@ -13,31 +20,6 @@ from users.models import User
 from users.selectors import doctor_list_visible
 
 MAX_SLOT_RANGE_DAYS = 62
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with an offset; a naive datetime is rejected instead of being read in the server's zone."""
-
-    default_error_messages = {"naive": "Include a UTC offset or Z, e.g. 2030-01-07T09:00:00+01:00."}
-
-    def to_internal_value(self, value: object) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            parsed = value
-        else:
-            parsed = super().to_internal_value(value)
-            raw = value if isinstance(value, str) else ""
-            if not _has_offset(raw):
-                self.fail("naive")
-        if timezone.is_naive(parsed):
-            self.fail("naive")
-        return parsed.astimezone(dt.UTC)
-
-
-def _has_offset(raw: str) -> bool:
-    try:
-        return dt.datetime.fromisoformat(raw.strip()).tzinfo is not None
-    except ValueError:
-        return False
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "09:00"})
@@ -57,11 +39,14 @@ class AvailabilityRuleSerializer(serializers.ModelSerializer):
         model = AvailabilityRule
         fields = ["id", "weekday", "start_time", "end_time"]
         validators: list = []  # overlap and order are checked by the service (one place, one message)
+        # DRF's message echoes the input, which may not even be encodable (a lone surrogate).
+        extra_kwargs = {"weekday": {"error_messages": {"invalid_choice": "Must be 0 (Monday) to 6 (Sunday)."}}}
 
 
 class TimeOffSerializer(serializers.ModelSerializer):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
+    reason = StrictCharField(max_length=255, allow_blank=True, required=False)
 
     class Meta:
         model = TimeOff
@@ -70,14 +55,15 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 
 class SlotQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First local date of the doctor (YYYY-MM-DD).")
-    end = serializers.DateField(help_text="Last local date, inclusive (YYYY-MM-DD).")
+    start = BoundedDateField(help_text="First local date of the doctor (YYYY-MM-DD).")
+    end = BoundedDateField(help_text="Last local date, inclusive (YYYY-MM-DD).")
 
     def validate(self, attrs: dict) -> dict:
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": ["The end date must not be before the start date."]})
-        if (attrs["end"] - attrs["start"]).days + 1 > MAX_SLOT_RANGE_DAYS:
-            raise serializers.ValidationError({"end": [f"At most {MAX_SLOT_RANGE_DAYS} days per request."]})
+        # "Over 62 days" is read like the waitlist's "at most 62 days apart": end - start <= 62 days.
+        if (attrs["end"] - attrs["start"]).days > MAX_SLOT_RANGE_DAYS:
+            raise serializers.ValidationError({"end": [f"At most {MAX_SLOT_RANGE_DAYS} days after start."]})
         return attrs
 
 
@@ -157,15 +143,11 @@ class AppointmentSerializer(serializers.ModelSerializer):
 class AppointmentCreateSerializer(serializers.Serializer):
     """Patients send `doctor`; doctors send `patient` (and may send `end`)."""
 
-    doctor = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.none(), required=False, help_text="Doctor's user id (patients)."
-    )
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.none(), required=False, help_text="Patient's user id (doctors)."
-    )
+    doctor = StrictIdField(queryset=User.objects.none(), required=False, help_text="Doctor's user id (patients).")
+    patient = StrictIdField(queryset=User.objects.none(), required=False, help_text="Patient's user id (doctors).")
     start = AwareDateTimeField()
     end = AwareDateTimeField(required=False, help_text="Doctors only; defaults to start + the slot length.")
-    reason_for_visit = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    reason_for_visit = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -191,14 +173,17 @@ class AppointmentCreateSerializer(serializers.Serializer):
 
 
 class AppointmentUpdateSerializer(serializers.Serializer):
-    reason_for_visit = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    location = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    reason_for_visit = StrictCharField(max_length=2000, allow_blank=True, required=False)
+    location = StrictCharField(max_length=500, allow_blank=True, required=False)
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
         if unknown:
             raise serializers.ValidationError(
-                {name: ["This field cannot be changed here (only reason_for_visit and location)."] for name in unknown}
+                {
+                    printable(name): ["This field cannot be changed here (only reason_for_visit and location)."]
+                    for name in unknown
+                }
             )
         if not attrs:
             raise serializers.ValidationError({"non_field_errors": ["Send reason_for_visit or location."]})
@@ -206,11 +191,11 @@ class AppointmentUpdateSerializer(serializers.Serializer):
 
 
 class ConfirmSerializer(serializers.Serializer):
-    location = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    location = StrictCharField(max_length=500, allow_blank=True, required=False)
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    reason = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
 
 
 class RescheduleSerializer(serializers.Serializer):
@@ -218,9 +203,9 @@ class RescheduleSerializer(serializers.Serializer):
 
 
 class ReferSerializer(serializers.Serializer):
-    doctor = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), help_text="Target doctor's user id.")
+    doctor = StrictIdField(queryset=User.objects.none(), help_text="Target doctor's user id.")
     start = AwareDateTimeField(required=False, help_text="Defaults to the original appointment's start.")
-    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    reason = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -240,9 +225,9 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 class AppointmentNoteSerializer(serializers.ModelSerializer):
     author = serializers.PrimaryKeyRelatedField(read_only=True)
+    text = StrictCharField(max_length=5000)
 
     class Meta:
         model = AppointmentNote
         fields = ["id", "author", "text", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
-        extra_kwargs = {"text": {"max_length": 5000}}

@@ -152,7 +152,8 @@ class DoctorSlotsView(APIView):
 
     @extend_schema(
         summary="Free slots of a doctor",
-        description="Bookable slots on the doctor's local dates `start`..`end` (inclusive, at most 62 days): inside "
+        description="Bookable slots on the doctor's local dates `start`..`end` (both inclusive, `end` at most 62 days "
+        "after `start`, like the waitlist's range; dates within 0001-01-08..9999-12-24): inside "
         "the weekly rules in the doctor's time zone (a 09:00 rule stays 09:00 local across DST changes; wall times "
         "skipped by a spring-forward change are skipped, repeated ones use their first occurrence), cut into "
         "`slot_minutes` from each rule's start, minus time off, active appointments and the past. A plain ordered "

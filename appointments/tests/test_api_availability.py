@@ -235,6 +235,18 @@ def test_slots_62_days_is_allowed(client_for, patient, doctor):
     assert client_for(patient).get(slots_url(doctor.pk, "2030-01-01", "2030-03-03")).status_code == 200
 
 
+def test_patient_slots_range_62_days_apart_allowed_63_rejected(client_for, patient, doctor):
+    """ "Over 62 days" means end - start > 62 days, like the waitlist's "at most 62 days apart"."""
+    client = client_for(patient)
+    with time_machine.travel(dt.datetime(2029, 12, 1, tzinfo=dt.UTC), tick=False):
+        allowed = client.get(slots_url(doctor.pk, "2030-01-01", "2030-03-04"))
+        rejected = client.get(slots_url(doctor.pk, "2030-01-01", "2030-03-05"))
+    assert allowed.status_code == 200
+    assert dt.datetime.fromisoformat(allowed.json()[-1]["start"]).date() == dt.date(2030, 3, 4)
+    assert rejected.status_code == 400
+    assert "end" in rejected.json()
+
+
 def test_slots_unknown_or_hidden_doctor_returns_404(client_for, patient, slot):
     unverified = DoctorFactory(doctor_profile__is_verified=False)
     client = client_for(patient)

@@ -1,11 +1,7 @@
-from django import forms
 from django_filters import rest_framework as filters
 
+from appointments.api.filters import IdFilter
 from consultations.models import Consultation
-
-
-class IdFilter(filters.Filter):
-    field_class = forms.IntegerField
 
 
 class ConsultationFilter(filters.FilterSet):

@@ -2,6 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from appointments.api.fields import StrictCharField, StrictIdField, printable
 from appointments.models import Appointment
 from consultations.models import (
     CLINICAL_TEXT_MAX_LENGTH,
@@ -10,24 +11,6 @@ from consultations.models import (
     PRESCRIPTION_FIELD_MAX_LENGTHS,
     Consultation,
 )
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string and nothing else (DRF's CharField would quietly turn 12 into "12")."""
-
-    default_error_messages = {
-        "not_a_string": "Must be a string.",
-        "bad_unicode": "Contains characters that cannot be stored (unpaired surrogates).",
-    }
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            self.fail("bad_unicode")
-        return super().to_internal_value(data)
 
 
 class PrescriptionSerializer(serializers.Serializer):
@@ -41,7 +24,7 @@ class PrescriptionSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+                raise serializers.ValidationError({printable(name): ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
 
@@ -59,9 +42,13 @@ class ConsultationContentSerializer(serializers.Serializer):
 
 
 class ConsultationCreateSerializer(ConsultationContentSerializer):
-    appointment = serializers.PrimaryKeyRelatedField(
+    appointment = StrictIdField(
         queryset=Appointment.objects.none(),
-        error_messages={"does_not_exist": "No such appointment.", "incorrect_type": "Must be an appointment id."},
+        error_messages={
+            "does_not_exist": "No such appointment.",
+            "incorrect_type": "Must be an appointment id.",
+            "not_an_id": "Must be an appointment id.",
+        },
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
