@@ -35,7 +35,8 @@ def _plain(value: Any) -> Any:
 
 
 def consultation_revisions(*, consultation: Consultation) -> list[dict[str, Any]]:
-    """Every change to the record, oldest first: who made it, when, which fields, and their old values.
+    """The earlier versions of the record, oldest first: each version's clinical content, and who replaced it,
+    when, which fields that change touched, and their old values.
 
     Built from the django-simple-history rows in one query. A save that changed no clinical field
     (possible through the admin) is not a revision and is left out.
@@ -52,6 +53,7 @@ def consultation_revisions(*, consultation: Consultation) -> list[dict[str, Any]
                 "changed_at": record.history_date,
                 "changed_fields": changed,
                 "old_values": {name: _plain(getattr(previous, name)) for name in changed},
+                **{name: getattr(previous, name) for name in CONTENT_FIELDS},
             }
         )
     return revisions

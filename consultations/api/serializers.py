@@ -80,7 +80,15 @@ class ConsultationSerializer(serializers.ModelSerializer):
 
 
 class ConsultationRevisionSerializer(serializers.Serializer):
-    """One change to a consultation; `old_values` holds the changed fields as they were before it."""
+    """One earlier version: its clinical content, and the change that replaced it (`old_values` holds the
+    changed fields as they were before it)."""
+
+    medical_history = serializers.CharField()
+    examination_findings = serializers.CharField()
+    investigations = serializers.CharField()
+    treatment_plan = serializers.CharField()
+    prescriptions = PrescriptionSerializer(many=True)
+    review_date = serializers.DateField(allow_null=True)
 
     changed_by = serializers.IntegerField(allow_null=True, help_text="User id of whoever made the change.")
     changed_at = serializers.DateTimeField()

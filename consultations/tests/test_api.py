@@ -401,6 +401,27 @@ def test_patient_list_revisions_shows_who_when_what_and_old_values(client_for, d
     assert client.get(detail(created["id"])).json()["prescriptions"] == new_rx
 
 
+def test_patient_list_revisions_returns_each_earlier_version_in_full_oldest_first(
+    client_for, doctor, patient, appointment
+):
+    client = client_for(doctor)
+    created = client.post(LIST, {"appointment": appointment.pk, **CONTENT}, format="json").json()
+    review = (appointment.start + dt.timedelta(days=14)).date().isoformat()
+    client.patch(detail(created["id"]), {"treatment_plan": "Plan B", "review_date": review}, format="json")
+    client.patch(detail(created["id"]), {"medical_history": "Cough for 5 days."}, format="json")
+
+    first, second = client_for(patient).get(revisions(created["id"])).json()["results"]
+    content_fields = ["medical_history", "examination_findings", "investigations", "treatment_plan"]
+    assert {name: first[name] for name in content_fields} == {name: CONTENT[name] for name in content_fields}
+    assert first["prescriptions"] == [{**PRESCRIPTION, "notes": ""}]
+    assert first["review_date"] is None
+    assert (second["medical_history"], second["treatment_plan"], second["review_date"]) == (
+        CONTENT["medical_history"],
+        "Plan B",
+        review,
+    )
+
+
 def test_doctor_list_revisions_of_unchanged_consultation_is_empty(client_for, doctor, consultation):
     r = client_for(doctor).get(revisions(consultation.pk))
     assert r.json() == {"count": 0, "next": None, "previous": None, "results": []}
