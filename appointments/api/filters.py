@@ -48,8 +48,20 @@ class IdFilter(django_filters.Filter):
     field_class = IdFormField
 
 
+class CommaMultipleChoiceField(forms.MultipleChoiceField):
+    """`?status=a&status=b` or `?status=a,b`: both spellings clients commonly use."""
+
+    def clean(self, value: list[str] | None) -> list[str]:
+        split = [part.strip() for item in value or [] for part in str(item).split(",") if part.strip()]
+        return super().clean(split)
+
+
+class CommaMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = CommaMultipleChoiceField
+
+
 class AppointmentFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    status = CommaMultipleChoiceFilter(choices=Status.choices, help_text="Repeat it or separate values by commas.")
     doctor = IdFilter(field_name="doctor_id", label="Doctor's user id")
     patient = IdFilter(field_name="patient_id", label="Patient's user id")
     start_after = AwareDateTimeFilter(field_name="start", lookup_expr="gte", label="start >= this datetime")

@@ -242,6 +242,7 @@ def test_list_filters_and_ordering(client_for, patient, doctor, other_doctor, sl
     assert ids("?ordering=-start") == [later.pk, soon.pk, past.pk]
     assert ids("?status=confirmed") == [soon.pk]
     assert ids("?status=confirmed&status=completed") == [past.pk, soon.pk]
+    assert ids("?status=confirmed,completed") == [past.pk, soon.pk]
     assert ids(f"?doctor={other_doctor.pk}") == [later.pk]
     assert ids(f"?patient={patient.pk}") == [past.pk, soon.pk, later.pk]
     assert ids("?when=upcoming") == [soon.pk, later.pk]
@@ -252,7 +253,14 @@ def test_list_filters_and_ordering(client_for, patient, doctor, other_doctor, sl
 
 @pytest.mark.parametrize(
     "query",
-    ["?status=bogus", "?when=soon", "?start_after=2030-01-01T10:00:00", "?start_after=garbage", "?doctor=abc"],
+    [
+        "?status=bogus",
+        "?status=pending,bogus",
+        "?when=soon",
+        "?start_after=2030-01-01T10:00:00",
+        "?start_after=garbage",
+        "?doctor=abc",
+    ],
 )
 def test_list_bad_filters_return_400(client_for, patient, query):
     assert client_for(patient).get(f"/api/appointments/{query}").status_code == 400
