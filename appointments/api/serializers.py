@@ -136,6 +136,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_referred_to(self, appointment: Appointment) -> int | None:
+        if hasattr(appointment, "referred_to_pk"):  # annotated by selectors.appointment_base()
+            return appointment.referred_to_pk
         referral = getattr(appointment, "referred_to", None)
         return referral.pk if referral else None
 

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from appointments import selectors
 from appointments.tests.factories import AppointmentFactory, next_slot
@@ -23,3 +25,15 @@ def test_participant_list_filters_on_one_indexed_column(role, doctor, patient, o
 def test_staff_list_sees_every_appointment(staff):
     AppointmentFactory.create_batch(3)
     assert selectors.appointment_list_visible(user=staff).count() == 3
+
+
+@pytest.mark.django_db
+def test_participant_list_count_needs_no_join_and_referral_id_is_annotated(doctor, patient, other_doctor):
+    original = AppointmentFactory(doctor=doctor, patient=patient, status="referred")
+    referral = AppointmentFactory(doctor=other_doctor, patient=patient, referred_from=original)
+    qs = selectors.appointment_list_visible(user=patient)
+    with CaptureQueriesContext(connection) as captured:
+        assert qs.count() == 2
+    assert "JOIN" not in captured.captured_queries[0]["sql"]
+    by_pk = {a.pk: a.referred_to_pk for a in qs}
+    assert by_pk == {original.pk: referral.pk, referral.pk: None}
