@@ -2,11 +2,9 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
-from django.http import Http404
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -14,13 +12,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from cybermed.exceptions import DomainConflict, conflict_for_integrity_error
+from cybermed.middleware import SERVICE_UNAVAILABLE
 
 logger = logging.getLogger("cybermed.api")
-
-SERVICE_UNAVAILABLE = {
-    "detail": "The service is temporarily unavailable. Try again shortly.",
-    "code": "service_unavailable",
-}
 
 
 def conflict_response(conflict: DomainConflict) -> Response:
@@ -51,8 +45,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
     response = drf_exception_handler(exc, context)
     if response is not None:
-        return response
-    if isinstance(exc, Http404 | DjangoPermissionDenied):  # pragma: no cover - DRF handles both
         return response
 
     # Anything else is a bug: log it for us, and give the client JSON without internals.
