@@ -15,6 +15,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -58,6 +59,12 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def postgres_hint(database_url: str) -> str:
+    url = urlsplit(database_url)
+    command = f"createdb -h {url.hostname or '127.0.0.1'} -p {url.port or 5432} -U {url.username or 'postgres'}"
+    return f"If PostgreSQL said the database does not exist, create it: {command} {url.path.lstrip('/') or 'cybermed'}"
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 dev.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,10 +87,24 @@ def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([PYTHON, ROOT / "manage.py", *args], check=True, env=env, cwd=ROOT)
 
 
+def server_env(*, host: str, port: int, environ: dict[str, str]) -> dict[str, str]:
+    """The environment for the dev server: DEBUG on and email links pointing at this very server, unless set."""
+    # A wildcard address is where the server listens, not one a browser can open.
+    browsable = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+    defaults = {"DEBUG": "true", "SITE_URL": f"http://{browsable}:{port}"}
+    return {**environ, **{name: value for name, value in defaults.items() if not environ.get(name)}}
+
+
 def run(*, host: str, port: int) -> int:
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
-    manage("migrate", "--noinput", env=env)
+    env = server_env(host=host, port=port, environ=dict(os.environ))
+    try:
+        manage("migrate", "--noinput", env=env)
+    except subprocess.CalledProcessError:
+        if env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+            print(postgres_hint(env["DATABASE_URL"]), file=sys.stderr)
+        raise
     manage("seed_demo", env=env)
+    print(f"Emails (activation, password reset, notifications) are printed here; their links use {env['SITE_URL']}.")
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     with contextlib.suppress(KeyboardInterrupt):
         manage("runserver", address, env=env)
@@ -105,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
             return 1
         ensure_virtualenv()
-        return run(host=args.host, port=args.port)
+        try:
+            return run(host=args.host, port=args.port)
+        except subprocess.CalledProcessError as exc:  # manage.py has said why; a traceback of ours adds nothing
+            return exc.returncode
     ensure_virtualenv()
     return test(args.pytest_args)
 

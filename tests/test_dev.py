@@ -100,3 +100,45 @@ def test_run_on_a_free_port_installs_then_serves_there(no_install):
         free = probe.getsockname()[1]
     assert dev.main(["run", "--port", str(free)]) == 0
     assert no_install == [("install",), ("run", "127.0.0.1", free)]
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "site_url"),
+    [
+        ("127.0.0.1", 8000, "http://127.0.0.1:8000"),
+        ("0.0.0.0", 8001, "http://127.0.0.1:8001"),
+        ("::", 9000, "http://[::1]:9000"),
+        ("::1", 9000, "http://[::1]:9000"),
+        ("localhost", 8080, "http://localhost:8080"),
+    ],
+)
+def test_server_env_points_email_links_at_the_served_port(host, port, site_url):
+    env = dev.server_env(host=host, port=port, environ={"PATH": "/bin"})
+    assert env == {"PATH": "/bin", "DEBUG": "true", "SITE_URL": site_url}
+
+
+def test_server_env_keeps_what_the_environment_sets():
+    environ = {"DEBUG": "false", "SITE_URL": "https://dev.clinic.example"}
+    assert dev.server_env(host="127.0.0.1", port=8001, environ=environ) == environ
+
+
+def test_run_ends_with_the_failing_step_exit_code_not_a_traceback(no_install, monkeypatch):
+    def migrate_fails(*, host: str, port: int) -> int:
+        raise dev.subprocess.CalledProcessError(3, ["manage.py", "migrate"])
+
+    monkeypatch.setattr(dev, "run", migrate_fails)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert dev.main(["run", "--port", str(free)]) == 3
+
+
+def test_failed_migration_on_postgres_says_how_to_create_the_database(monkeypatch, capsys):
+    def manage(*args: str, env: dict[str, str]) -> None:
+        raise dev.subprocess.CalledProcessError(1, ["manage.py", *args])
+
+    monkeypatch.setattr(dev, "manage", manage)
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic:secret@db.local:5433/cybermed_dev")
+    with pytest.raises(dev.subprocess.CalledProcessError):
+        dev.run(host="127.0.0.1", port=8000)
+    assert "create it: createdb -h db.local -p 5433 -U clinic cybermed_dev\n" in capsys.readouterr().err
