@@ -158,7 +158,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 ACCOUNT_ACTIVATION_REQUIRED = env_bool("ACCOUNT_ACTIVATION_REQUIRED", True)
 DOCTOR_VERIFICATION_REQUIRED = env_bool("DOCTOR_VERIFICATION_REQUIRED", True)
 MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = env_int("MAX_ACTIVE_APPOINTMENTS_PER_PATIENT", 10)
-FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:8000")
+# Where this server is reached from outside (no trailing slash); emails are sent without a request to take it from.
+SITE_URL = (env_str("SITE_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+# The integrator's web app. Set: account emails link to {FRONTEND_URL}/activate?uid=&token= and
+# {FRONTEND_URL}/reset-password?uid=&token=. Empty: they link to this server's own pages under {SITE_URL}/account/.
+FRONTEND_URL = env_str("FRONTEND_URL", "").rstrip("/")
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

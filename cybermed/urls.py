@@ -1,11 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cybermed.api.views import HealthView
 
+# The API has no home page of its own: "/" and the admin's "View site" lead to its documentation.
+admin.site.site_url = "/api/docs/"
+
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="swagger-ui"), name="home"),
     path("admin/", admin.site.urls),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -14,6 +19,7 @@ urlpatterns = [
     path("api/", include("appointments.api.urls")),
     path("api/", include("consultations.api.urls")),
     path("api/", include("notifications.api.urls")),
+    path("", include("users.urls")),
 ]
 
 if settings.DEBUG:

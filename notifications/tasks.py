@@ -11,6 +11,7 @@ from django_tasks import task
 
 from notifications.formatting import format_local
 from notifications.models import Notification, NotificationPreference
+from users.links import home_link
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def _email_context(notification: Notification) -> dict:
         "user": notification.user,
         "when": when,
         "location": data.get("location") or "",
-        "frontend_url": settings.FRONTEND_URL,
+        "frontend_url": home_link(),
     }
 
 

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tasks import send_account_email
-from users.tokens import account_activation_token, password_reset_token, user_from_uid
+from users.tokens import password_reset_token, user_for_activation
 
 INVALID_TOKEN = "Token is invalid, expired or already used."
 BAD_CREDENTIALS = "No account found with the given credentials."
@@ -75,8 +75,8 @@ def user_register(
 @transaction.atomic
 def user_activate(*, uid: str, token: str) -> User:
     """Activate the account `uid` names if `token` is its current activation token."""
-    user = user_from_uid(uid)
-    if user is None or user.activated_at is not None or not account_activation_token.check_token(user, token):
+    user = user_for_activation(uid, token)
+    if user is None:
         raise ValidationError({"token": "The activation link is invalid or has expired."})
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.activated_at is not None:

@@ -5,6 +5,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_tasks import task
 
+from users.links import account_link
 from users.models import User
 from users.tokens import account_activation_token, password_reset_token, uid_encode
 
@@ -22,11 +23,12 @@ def send_account_email(*, user_id: int, kind: str) -> bool:
     if user is None:
         return False
     # The token is made here, at send time, so it matches the account as it is when the email leaves.
+    uid, token = uid_encode(user), generator.make_token(user)
     context = {
         "user": user,
-        "uid": uid_encode(user),
-        "token": generator.make_token(user),
-        "frontend_url": settings.FRONTEND_URL.rstrip("/"),
+        "uid": uid,
+        "token": token,
+        "link": account_link(kind=kind, uid=uid, token=token),
         "timeout_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
     }
     subject = render_to_string(f"users/email/{kind}_subject.txt", context).strip()

@@ -33,6 +33,14 @@ def user_from_uid(uid: str) -> User | None:
     return User.objects.filter(pk=pk).first()
 
 
+def user_for_activation(uid: str, token: str) -> User | None:
+    """The never-activated user an activation link is for, if its token is still good."""
+    user = user_from_uid(uid)
+    if user is None or user.activated_at is not None or not account_activation_token.check_token(user, token):
+        return None
+    return user
+
+
 def user_for_password_reset(uid: str, token: str) -> User | None:
     """The active user a reset link is for, if its token is still good."""
     user = user_from_uid(uid)
