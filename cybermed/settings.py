@@ -71,12 +71,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cybermed.middleware.RequestLogMiddleware",
+    "cybermed.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cybermed.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "cybermed.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
