@@ -71,8 +71,9 @@ def post(server: servers.Server, path: str, **kwargs) -> requests.Response:
     return requests.post(server.url + path, timeout=60, **kwargs)
 
 
-def summary(responses: list[requests.Response]) -> list[tuple[int, str]]:
-    return [(r.status_code, r.text[:160]) for r in responses]
+def summary(responses: list[requests.Response], server: servers.Server) -> tuple[list[tuple[int, str]], str]:
+    """What went wrong, for an assertion message: the statuses with the start of each body, and the server's log."""
+    return [(r.status_code, r.text[:160]) for r in responses if r.status_code >= 300], server.log()[-3000:]
 
 
 def bearer(access: str) -> dict[str, str]:
@@ -130,10 +131,10 @@ def signups(server, mail_dir) -> dict[str, list[requests.Response]]:
     return phases
 
 
-def test_concurrent_signups_activations_logins_and_refreshes_all_succeed(signups):
+def test_concurrent_signups_activations_logins_and_refreshes_all_succeed(server, signups):
     expected = {"register": 201, "activate": 204, "login": 200, "refresh": 200}
     for phase, status in expected.items():
-        assert [r.status_code for r in signups[phase]] == [status] * SIGNUPS, (phase, summary(signups[phase]))
+        assert [r.status_code for r in signups[phase]] == [status] * SIGNUPS, (phase, summary(signups[phase], server))
 
 
 def test_patients_racing_for_one_slot_while_the_doctor_adds_time_off_yield_one_booking(
@@ -154,9 +155,9 @@ def test_patients_racing_for_one_slot_while_the_doctor_adds_time_off_yield_one_b
 
     responses = all_at_once(len(racers) + time_off, act)
     bookings, absences = responses[: len(racers)], responses[len(racers) :]
-    assert sorted(r.status_code for r in bookings) == [201] + [409] * (len(racers) - 1), summary(bookings)
+    assert sorted(r.status_code for r in bookings) == [201] + [409] * (len(racers) - 1), summary(bookings, server)
     assert {r.json()["code"] for r in bookings if r.status_code == 409} == {"slot_unavailable"}
-    assert [r.status_code for r in absences] == [201] * time_off, summary(absences)
+    assert [r.status_code for r in absences] == [201] * time_off, summary(absences, server)
     assert active_appointments(sqlite_url, doctor_id=doctor["id"], start=slot.strftime("%Y-%m-%d %H:%M:%S")) == 1
 
 
@@ -172,5 +173,5 @@ def test_one_patient_racing_self_bookings_stops_at_the_booking_limit(server, sql
 
     responses = all_at_once(len(starts), book)
     outcomes = sorted((r.status_code, r.json().get("code", "")) for r in responses)
-    assert outcomes == [(201, "")] * LIMIT + [(409, "booking_limit")] * 2, summary(responses)
+    assert outcomes == [(201, "")] * LIMIT + [(409, "booking_limit")] * 2, summary(responses, server)
     assert active_appointments(sqlite_url, patient_id=patient["id"]) == LIMIT
