@@ -209,8 +209,15 @@ def appointment_book(
     reason_for_visit: str = "",
     end: dt.datetime | None = None,
 ) -> Appointment:
-    """Book `patient` with `doctor`: pending when the patient books, confirmed when the doctor does."""
-    if by.pk == patient.pk and by.role == Role.PATIENT:
+    """Book `patient` with `doctor`: pending when the patient books, confirmed when the doctor does.
+
+    MAX_ACTIVE_APPOINTMENTS_PER_PATIENT (`booking_limit`) limits only patients booking for themselves,
+    so that nobody can hoard slots; a doctor scheduling for a patient (a course of 12 sessions) is not
+    limited. The patient's count is of every active future appointment they hold, whoever made it, so
+    doctor-made appointments use up the patient's own places too.
+    """
+    self_booking = by.pk == patient.pk and by.role == Role.PATIENT
+    if self_booking:
         status = Status.PENDING
         end = None  # a patient always books exactly one slot
     elif by.pk == doctor.pk and by.role == Role.DOCTOR:
@@ -224,7 +231,8 @@ def appointment_book(
     _lock_users(doctor.pk, patient.pk)
     profile = _bookable_profile(doctor.pk)
     limit = settings.MAX_ACTIVE_APPOINTMENTS_PER_PATIENT
-    if Appointment.objects.filter(ACTIVE_Q, patient=patient, start__gt=timezone.now()).count() >= limit:
+    held = Appointment.objects.filter(ACTIVE_Q, patient=patient, start__gt=timezone.now())
+    if self_booking and held.count() >= limit:
         raise BookingLimit(f"You already hold {limit} active upcoming appointments.")
     appointment = _create(
         profile=profile,

@@ -1,4 +1,4 @@
-"""Request ids, one access-log line per request, and 503 JSON when the database is down anywhere.
+"""Request ids, access log, 503 JSON when the database is down, no-store API responses, JSON slash redirects.
 
 `RequestLogMiddleware` goes first in MIDDLEWARE: it times the whole request, takes the caller's
 `X-Request-ID` (or makes one), echoes it on the response and exposes it to every log record through
@@ -10,9 +10,22 @@ turns OperationalError/InterfaceError in API views into 503; this covers the sam
 elsewhere (session and auth middleware, the admin), which Django would otherwise answer with a 500.
 Django turns such exceptions into a response inside each middleware layer, so they never propagate
 up to us: a `got_request_exception` receiver marks the request instead, and we swap the response.
+
+`NoStoreMiddleware` goes right after RequestLogMiddleware, outside everything that can answer: every
+response under /api/ (tokens, personal and medical data, and errors, the 503 and redirects included)
+gets `Cache-Control: no-store` and `Pragma: no-cache`, so no browser or proxy keeps a copy.
+
+`CommonMiddleware` replaces Django's. Under /api/ a request whose path lacks the trailing slash, and
+that would resolve with one, gets `308 Permanent Redirect` for every method (GET, HEAD, POST, PUT,
+PATCH, DELETE, OPTIONS) with a JSON body `{"detail", "code": "trailing_slash_required"}` and
+`Location` set to the slashed path with the query string kept. 308, unlike Django's 301, obliges a
+client that follows it to repeat the same method and body; the JSON body tells one that does not
+follow redirects what to fix. A path that does not resolve with the slash either stays a JSON 404.
+Outside /api/ (the admin) Django's behaviour is unchanged.
 """
 
 import contextvars
+import json
 import logging
 import re
 import sys
@@ -23,8 +36,10 @@ from collections.abc import Callable
 from django.core.signals import got_request_exception, request_finished
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.middleware import common
 from django.utils.functional import empty
+from django.utils.http import escape_leading_slashes
 
 access_logger = logging.getLogger("cybermed.access")
 
@@ -120,3 +135,32 @@ class DatabaseUnavailableMiddleware:
             logging.getLogger("cybermed.api").warning("database unavailable outside the API views")
             return service_unavailable_response()
         return response
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if is_api_path(request):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code == 404 and is_api_path(request) and self.should_redirect_with_slash(request):
+            # Built here rather than by get_full_path_with_slash(), which raises for a POST when DEBUG is on.
+            location = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            body = {"detail": f"This URL ends with a slash: {location}", "code": "trailing_slash_required"}
+            redirect = HttpResponsePermanentRedirect(
+                location, content=json.dumps(body), content_type="application/json", status=308
+            )
+            return super().process_response(request, redirect)
+        return super().process_response(request, response)

@@ -71,12 +71,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cybermed.middleware.RequestLogMiddleware",
+    "cybermed.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cybermed.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "cybermed.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -103,20 +104,26 @@ TEMPLATES = [
     },
 ]
 
-# SQLite unless DATABASE_URL is set. SQLite opens write transactions with BEGIN IMMEDIATE so that a
-# check-then-insert inside transaction.atomic() is serialized across threads and processes.
+# SQLite unless DATABASE_URL is set. However SQLite is reached (the default or a sqlite:// URL), it gets
+# the same options: write transactions open with BEGIN IMMEDIATE, so that a check-then-insert inside
+# transaction.atomic() is serialized across threads and processes (and a read never has to be upgraded
+# to a write, which fails at once instead of waiting); a writer waits up to `timeout` seconds for the
+# lock instead of failing with "database is locked"; WAL lets readers run while one writer writes.
+# Options given in the URL's query string win.
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
-    }
+    DATABASES = {"default": {"ENGINE": SQLITE_ENGINE, "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))}}
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -35,7 +36,6 @@ def _send_after_commit(*, user: User, kind: str) -> None:
 # --- Registration and activation -------------------------------------------------------------------
 
 
-@transaction.atomic
 def user_register(
     *,
     email: str,
@@ -58,17 +58,20 @@ def user_register(
         phone_number=phone_number,
         is_active=not settings.ACCOUNT_ACTIVATION_REQUIRED,
     )
+    # Hashed before the transaction opens: on SQLite a write transaction holds the one database-wide write
+    # lock (BEGIN IMMEDIATE), and the hash is the slow part of a sign-up.
     user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:  # two sign-ups with one address at once: the constraint decides
-        raise ValidationError({"email": "An account with this email already exists."}) from exc
-    if role == Role.DOCTOR:
-        DoctorProfile.objects.create(user=user)
-    else:
-        PatientProfile.objects.create(user=user)
-    _send_after_commit(user=user, kind="activation")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:  # two sign-ups with one address at once: the constraint decides
+            raise ValidationError({"email": "An account with this email already exists."}) from exc
+        if role == Role.DOCTOR:
+            DoctorProfile.objects.create(user=user)
+        else:
+            PatientProfile.objects.create(user=user)
+        _send_after_commit(user=user, kind="activation")
     return user
 
 
@@ -172,13 +175,14 @@ def tokens_revoke_all(*, user: User) -> int:
 # --- Passwords ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def user_change_password(*, user: User, new_password: str) -> None:
     """Set a new password and sign out every session (all refresh tokens issued before)."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    tokens_revoke_all(user=user)
+    hashed = make_password(new_password)  # before the row lock (and SQLite's write lock): hashing is slow
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.password = hashed
+        user.save(update_fields=["password"])
+        tokens_revoke_all(user=user)
 
 
 def user_request_password_reset(*, email: str) -> None:
@@ -188,15 +192,16 @@ def user_request_password_reset(*, email: str) -> None:
         _send_after_commit(user=user, kind="password_reset")
 
 
-@transaction.atomic
 def user_reset_password(*, user: User, token: str, new_password: str) -> None:
     """Set the password from a reset link; the link dies with the old password hash."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if not password_reset_token.check_token(locked, token):  # spent by a concurrent request
-        raise ValidationError({"token": "The reset link is invalid or has expired."})
-    locked.set_password(new_password)
-    locked.save(update_fields=["password"])
-    tokens_revoke_all(user=locked)
+    hashed = make_password(new_password)  # before the row lock (and SQLite's write lock): hashing is slow
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not password_reset_token.check_token(locked, token):  # spent by a concurrent request
+            raise ValidationError({"token": "The reset link is invalid or has expired."})
+        locked.password = hashed
+        locked.save(update_fields=["password"])
+        tokens_revoke_all(user=locked)
 
 
 # --- Profiles ----------------------------------------------------------------------------------------

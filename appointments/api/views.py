@@ -41,8 +41,9 @@ ERRORS = {
 SLOT_409 = OpenApiResponse(
     CONFLICT,
     description="`slot_unavailable`: the doctor or the patient is already busy, or the time is in the past, "
-    "off the doctor's slot grid, outside their availability or in their time off. `booking_limit`: the patient "
-    "already holds MAX_ACTIVE_APPOINTMENTS_PER_PATIENT active upcoming appointments.",
+    "off the doctor's slot grid, outside their availability or in their time off. `booking_limit`: a patient "
+    "booking for themselves already holds MAX_ACTIVE_APPOINTMENTS_PER_PATIENT active upcoming appointments "
+    "(whoever made them); a doctor booking for a patient is not limited.",
 )
 TRANSITION_409 = OpenApiResponse(
     CONFLICT, description="`invalid_transition`: not allowed from the current status (or not yet / no longer)."

@@ -114,6 +114,23 @@ def test_patient_book_over_limit_returns_409_booking_limit(settings, client_for,
     assert (r.status_code, r.json()["code"]) == (409, "booking_limit")
 
 
+def test_doctor_book_twelve_session_course_for_one_patient_returns_201_each(
+    settings, client_for, patient, doctor, slot
+):
+    settings.MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = 10
+    client = client_for(doctor)
+    statuses = [
+        client.post(
+            "/api/appointments/", {"patient": patient.pk, "start": iso(slot + dt.timedelta(days=week * 7))}
+        ).status_code
+        for week in range(12)
+    ]
+    assert statuses == [201] * 12
+    # The patient holds 12 now, so booking for themselves is still refused.
+    r = post_booking(client_for(patient), doctor, slot + dt.timedelta(hours=1))
+    assert (r.status_code, r.json()["code"]) == (409, "booking_limit")
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -111,6 +111,23 @@ def test_patient_book_over_limit_raises_booking_limit(settings, patient, doctor,
         book(patient, doctor, slot + dt.timedelta(hours=2))
 
 
+def test_doctor_book_course_beyond_patient_limit_is_not_limited(settings, patient, doctor, slot):
+    settings.MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = 10
+    course = [
+        services.appointment_book(doctor=doctor, patient=patient, start=slot + dt.timedelta(days=day), by=doctor)
+        for day in range(12)
+    ]
+    assert [a.status for a in course] == [Status.CONFIRMED] * 12
+
+
+def test_patient_book_limit_counts_doctor_made_appointments(settings, patient, doctor, slot):
+    settings.MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = 2
+    for hours in (0, 1):
+        services.appointment_book(doctor=doctor, patient=patient, start=slot + dt.timedelta(hours=hours), by=doctor)
+    with pytest.raises(BookingLimit):
+        book(patient, doctor, slot + dt.timedelta(hours=2))
+
+
 def test_past_and_cancelled_appointments_do_not_count_towards_limit(settings, patient, doctor, slot):
     settings.MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = 1
     AppointmentFactory(patient=patient, start=slot - dt.timedelta(days=10), status=Status.CONFIRMED)

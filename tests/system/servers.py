@@ -1,4 +1,4 @@
-"""Helpers for system tests: a throwaway PostgreSQL database, gunicorn servers on loopback, a TCP proxy.
+"""Helpers for system tests: a throwaway PostgreSQL or SQLite database, gunicorn servers on loopback, a TCP proxy.
 
 Everything binds to 127.0.0.1, every wait is bounded, and every process started here is killed by the
 fixture that started it (its own process group, created with start_new_session).
@@ -101,12 +101,28 @@ def scratch_database(base_url: str, prefix: str = "h_sec_srv") -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_seed(database_url: str, spec: dict) -> dict:
+def sqlite_database(directory: Path) -> str:
+    """A migrated SQLite file in `directory`, named by a `sqlite://` DATABASE_URL as a container would name it.
+
+    Needs no Redis: with REDIS_URL empty the servers use a per-process cache, fine while throttles are off.
+    """
+    url = f"sqlite:///{directory / 'db.sqlite3'}"
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=base_env(url, REDIS_URL=""),
+        check=True,
+        timeout=180,
+    )
+    return url
+
+
+def run_seed(database_url: str, spec: dict, **env: str) -> dict:
     """Run tests/system/seed.py in a subprocess against `database_url`; returns what it prints (JSON)."""
     done = subprocess.run(
         [PYTHON, "-m", "tests.system.seed", json.dumps(spec)],
         cwd=ROOT,
-        env=base_env(database_url),
+        env=base_env(database_url, **env),
         check=True,
         timeout=120,
         capture_output=True,

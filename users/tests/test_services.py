@@ -150,3 +150,44 @@ def test_patient_list_for_scopes_by_role(staff):
     assert list(selectors.patient_list_for(user=doctor)) == [mine]
     assert set(selectors.patient_list_for(user=staff)) == {mine, theirs}
     assert list(selectors.patient_list_for(user=mine)) == []
+
+
+# --- password hashing stays outside transactions ------------------------------------------------------
+
+
+@pytest.fixture
+def hashed_in_transaction(monkeypatch) -> list[bool]:
+    """Whether a transaction was open at each password hash (on SQLite that holds the database's one write lock)."""
+    from django.contrib.auth import base_user, hashers
+    from django.db import connection
+
+    seen: list[bool] = []
+    real = hashers.make_password
+
+    def recording(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base_user, "make_password", recording)
+    monkeypatch.setattr(services, "make_password", recording, raising=False)
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_user_register_hashes_the_password_before_opening_a_transaction(hashed_in_transaction):
+    register()
+    assert hashed_in_transaction == [False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_change_and_reset_hash_before_locking_the_user(hashed_in_transaction):
+    from users.tokens import password_reset_token
+
+    user = PatientFactory()
+    hashed_in_transaction.clear()
+    services.user_change_password(user=user, new_password=STRONG)
+    user.refresh_from_db()
+    services.user_reset_password(user=user, token=password_reset_token.make_token(user), new_password=STRONG + "2")
+    user.refresh_from_db()
+    assert hashed_in_transaction == [False, False]
+    assert user.check_password(STRONG + "2")
