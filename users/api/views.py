@@ -16,7 +16,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from cybermed.api.parsers import JSONParser
 from cybermed.api.throttles import (
@@ -48,6 +47,7 @@ from users.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from users.authentication import JWTAuthentication
 from users.models import DoctorProfile, PatientProfile, User
 
 Error = inline_serializer("UsersError", fields={"detail": serializers.CharField()})
