@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from cybermed.api.fields import StrictIdField, StrictIntegerField
 from users.api.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
@@ -153,9 +154,9 @@ class SpecialtySerializer(serializers.ModelSerializer):
 
 
 class DoctorProfileSerializer(StrictModelSerializer):
-    specialty = serializers.PrimaryKeyRelatedField(queryset=Specialty.objects.all(), allow_null=True, required=False)
-    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
-    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
+    specialty = StrictIdField(queryset=Specialty.objects.all(), allow_null=True, required=False)
+    slot_minutes = StrictIntegerField(min_value=5, max_value=240, required=False)
+    experience_years = StrictIntegerField(min_value=0, max_value=80, required=False)
 
     class Meta:
         model = DoctorProfile
