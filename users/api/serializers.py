@@ -15,6 +15,7 @@ from users.pictures import picture_clean
 from users.tokens import user_for_password_reset
 
 BIO_MAX_LENGTH = 5000
+EMAIL_MAX_LENGTH = 254
 
 
 def _validate_password_for(password: str, user: User) -> str:
@@ -74,7 +75,7 @@ class UserUpdateSerializer(StrictModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = StrictEmailField(max_length=254)
+    email = StrictEmailField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
     first_name = StrictCharField(max_length=150)
     last_name = StrictCharField(max_length=150)
@@ -84,6 +85,8 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
+        if len(email) > EMAIL_MAX_LENGTH:  # normalising can lengthen it: "ß" is "ss"
+            raise serializers.ValidationError(f"Ensure this field has no more than {EMAIL_MAX_LENGTH} characters.")
         if User.objects.filter(email=email).exists():
             raise serializers.ValidationError("An account with this email already exists.")
         return email
@@ -98,7 +101,7 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = StrictCharField(max_length=254)
+    email = StrictCharField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
@@ -125,7 +128,7 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class EmailSerializer(serializers.Serializer):
-    email = StrictEmailField(max_length=254)
+    email = StrictEmailField(max_length=EMAIL_MAX_LENGTH)
 
 
 class UidTokenSerializer(serializers.Serializer):
