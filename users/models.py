@@ -1,3 +1,5 @@
+import re
+import unicodedata
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -8,12 +10,50 @@ from django_use_email_as_username.models import BaseUser, BaseUserManager
 
 from users.choices import Gender, Role
 
+# An unquoted local part is a "dot-atom" (RFC 5322): printable ASCII except specials, dots only between atoms.
+DOT_ATOM = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+QUOTED_PAIR = re.compile(r"\\(.)")
+# Django's EmailValidator matches local parts case-insensitively, so Python's regex also lets in the
+# non-ASCII letters whose case partner is an ASCII letter: KELVIN SIGN and LONG S become k and s under
+# NFKC + casefold; the dotless i and the dotted capital I need this.
+ASCII_TWINS = {"\u0131": "i", "i\u0307": "i"}
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _local_part(local: str) -> str:
+    for twin, letter in ASCII_TWINS.items():
+        local = local.replace(twin, letter)
+    if len(local) >= 2 and local[0] == local[-1] == '"':
+        unquoted = QUOTED_PAIR.sub(r"\1", local[1:-1])
+        if DOT_ATOM.match(unquoted):  # the quotes were redundant: "kate" is kate
+            return unquoted
+    return local
+
+
+def _domain(domain: str) -> str:
+    try:
+        return domain.encode("idna").decode("ascii")  # bücher.de and xn--bcher-kva.de are one domain
+    except UnicodeError:
+        return domain
+
 
 class UserManager(BaseUserManager):
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
-        # The whole address is lowercased (not only the domain) so that one mailbox is one account.
-        return (email or "").strip().lower()
+        """The one spelling of a mailbox, which every lookup by email and every saved address uses.
+
+        Mail systems treat these as one mailbox, so they must be one account: case (the whole address,
+        by Unicode case folding, not only the domain), compatibility forms (NFKC: fullwidth letters,
+        KELVIN SIGN), redundant quotes around the local part, and a Unicode domain versus its IDNA form.
+        """
+        text = _fold((email or "").strip())
+        local, at, domain = text.rpartition("@")
+        if not at:
+            return text
+        return f"{_local_part(local)}@{_domain(domain)}"
 
     def get_by_natural_key(self, username: str) -> "User":
         return self.get(email=self.normalize_email(username))

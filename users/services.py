@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tasks import send_account_email
-from users.tokens import password_reset_token, user_for_activation
+from users.tokens import password_reset_token, user_for_activation, user_id_from_claim
 
 INVALID_TOKEN = "Token is invalid, expired or already used."
 BAD_CREDENTIALS = "No account found with the given credentials."
@@ -135,8 +135,10 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     changes lock the user row too, so they never miss a token issued concurrently.
     """
     token = _decode_refresh(refresh)
-    user_id = token.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.select_for_update().filter(pk=user_id).first() if user_id is not None else None
+    user_id = user_id_from_claim(token.get(jwt_settings.USER_ID_CLAIM))
+    if user_id is None:
+        raise _auth_failed(INVALID_TOKEN, "token_not_valid")
+    user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None or not user.is_active:
         raise _auth_failed("No active account found for the given token.", "no_active_account")
     outstanding = (
@@ -158,7 +160,7 @@ def token_revoke(*, user: User, refresh: str) -> None:
     outstanding = (
         OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM], user=user).first()
     )
-    if outstanding is None or str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+    if outstanding is None or user_id_from_claim(token.get(jwt_settings.USER_ID_CLAIM)) != user.pk:
         raise ValidationError({"refresh": INVALID_TOKEN})
     BlacklistedToken.objects.get_or_create(token=outstanding)
 

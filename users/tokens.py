@@ -4,7 +4,10 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_toke
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from cybermed.api.fields import MAX_ID
 from users.models import User
+
+MAX_ID_DIGITS = len(str(MAX_ID))
 
 
 class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
@@ -18,6 +21,19 @@ class AccountActivationTokenGenerator(PasswordResetTokenGenerator):
 
 account_activation_token = AccountActivationTokenGenerator()
 password_reset_token = default_token_generator
+
+
+def user_id_from_claim(value: object) -> int | None:
+    """The user id a JWT's `user_id` claim holds (simplejwt writes it as a string of digits), or None.
+
+    A signed token is trusted to be ours, not to be well formed: "abc", "3.0", 3.5, true, a list or a
+    number no id column holds would otherwise crash the user lookup.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value
 
 
 def uid_encode(user: User) -> str:

@@ -18,9 +18,6 @@ MIN_DATE = dt.date.min + RANGE_MARGIN
 MAX_DATE = dt.date.max - RANGE_MARGIN
 OUT_OF_RANGE = f"Out of the supported range ({MIN_DATE.isoformat()} to {MAX_DATE.isoformat()})."
 
-# The largest id a database integer column holds; a bigger one cannot name anything.
-MAX_ID = 2**63 - 1
-
 
 def printable(text: str) -> str:
     """`text` safe to echo back in JSON: a lone surrogate cannot be encoded as UTF-8 and would crash rendering."""
@@ -51,22 +48,6 @@ class StrictCharField(serializers.CharField):
             data.encode("utf-8")
         except UnicodeEncodeError:
             self.fail("bad_unicode")
-        return super().to_internal_value(data)
-
-
-class StrictIdField(serializers.PrimaryKeyRelatedField):
-    """An object id as a JSON integer (or a string of digits): never a bool, a fraction, or an impossible number.
-
-    DRF's field would look up `3.5` as object 3.
-    """
-
-    default_error_messages = {"not_an_id": "Must be an integer id."}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and data.strip().isascii() and data.strip().isdigit():
-            data = int(data.strip())
-        if isinstance(data, bool) or not isinstance(data, int) or not 0 < data <= MAX_ID:
-            self.fail("not_an_id")
         return super().to_internal_value(data)
 
 

@@ -6,9 +6,10 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from appointments.api.fields import MAX_ID, OUT_OF_RANGE, aware_datetime_in_range
+from appointments.api.fields import OUT_OF_RANGE, aware_datetime_in_range
 from appointments.choices import Status
 from appointments.models import Appointment
+from cybermed.api.fields import MAX_ID
 
 # An unencoded "+" in a query string arrives as a space: "...T09:00:00 01:00" means "+01:00".
 _SPACE_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")

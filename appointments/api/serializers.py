@@ -10,11 +10,11 @@ from appointments.api.fields import (
     AwareDateTimeField,
     BoundedDateField,
     StrictCharField,
-    StrictIdField,
     printable,
 )
 from appointments.choices import Status
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
+from cybermed.api.fields import StrictIdField
 from users.choices import Role
 from users.models import User
 from users.selectors import doctor_list_visible

@@ -467,6 +467,12 @@ def test_reads_write_audit_rows(client_for, doctor, patient, staff, consultation
     )
 
 
+def test_head_is_audited_like_the_read_it_answers_for(client_for, patient, consultation):
+    # HEAD computes the same response as GET (status, length) for the record: it is kept as an access.
+    assert client_for(patient).head(detail(consultation.pk)).status_code == 200
+    assert _logs() == [(patient.pk, AccessAction.VIEW, consultation.pk, "api")]
+
+
 def test_refused_requests_write_no_audit_rows(client_for, other_doctor, other_patient, consultation):
     client_for(other_doctor).get(detail(consultation.pk))
     client_for(other_patient).patch(detail(consultation.pk), {"treatment_plan": "x"}, format="json")

@@ -3,6 +3,7 @@ import datetime as dt
 from django.utils import timezone
 from rest_framework import serializers
 
+from cybermed.api.fields import StrictIdField
 from notifications.formatting import zone_of
 from notifications.models import Notification, NotificationPreference, WaitlistEntry
 from users.selectors import doctor_list_visible
@@ -31,7 +32,7 @@ class UnreadCountSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
 
 
-class VisibleDoctorField(serializers.PrimaryKeyRelatedField):
+class VisibleDoctorField(StrictIdField):
     """A doctor's user id; only doctors listed in the directory (read per request, settings included)."""
 
     def get_queryset(self):  # noqa: ANN201 - DRF signature

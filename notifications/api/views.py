@@ -36,7 +36,7 @@ CONFLICT = OpenApiResponse(description='`{"detail", "code": "already_exists"}`: 
     ),
     retrieve=extend_schema(
         summary="Read one notification",
-        description="Returns the notification and marks it read.",
+        description="Returns the notification and marks it read (a HEAD request does not).",
         responses={200: NotificationSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     ),
 )
@@ -55,7 +55,10 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return selectors.notification_list(user=self.request.user)
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
-        notification = services.notification_mark_read(notification=self.get_object())
+        notification = self.get_object()
+        # DRF routes HEAD here too; HEAD is a safe method (RFC 9110), so only a GET counts as reading it.
+        if request.method == "GET":
+            notification = services.notification_mark_read(notification=notification)
         return Response(NotificationSerializer(notification).data)
 
     @extend_schema(

@@ -106,6 +106,28 @@ def test_owner_viewing_notification_marks_it_read(client_for, patient):
     assert n.is_read is True
 
 
+def test_owner_head_of_notification_does_not_mark_it_read(client_for, patient):
+    (n,) = make(patient)
+    client = client_for(patient)
+
+    r = client.head(f"{URL}{n.pk}/")
+
+    assert r.status_code == 200
+    assert r.content == b""
+    n.refresh_from_db()
+    assert n.is_read is False
+    assert client.get(f"{URL}unread-count/").json() == {"unread": 1}
+
+
+def test_owner_head_of_notification_list_and_count_changes_nothing(client_for, patient):
+    make(patient, 2)
+    client = client_for(patient)
+
+    for url in (URL, f"{URL}unread-count/", f"{URL}preferences/"):
+        assert client.head(url).status_code == 200
+    assert Notification.objects.filter(user=patient, is_read=False).count() == 2
+
+
 def test_owner_marks_notification_read(client_for, patient):
     (n,) = make(patient)
     (other,) = make(patient)

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from users.tests.factories import DEFAULT_PASSWORD
@@ -239,3 +240,79 @@ def test_password_reset_confirm_with_forged_token_rejected(api_client, patient, 
 def test_activation_with_forged_token_rejected(api_client, patient):
     r = api_client.post("/api/auth/activate/", {"uid": "MQ", "token": "forged"}, format="json")
     assert r.status_code == 400
+
+
+# --- a validly signed token whose user_id claim is not an id ----------------------------------------
+
+NOT_USER_IDS = ["abc", "3.0", "", " 1", "1e3", 3.5, 1.0, True, False, None, [1], {"id": 1}, 2**64, "9" * 40, -1, 0]
+
+
+def signed(claims: dict) -> str:
+    return jwt.encode(claims, jwt_settings.SIGNING_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+def test_access_token_with_malformed_user_id_claim_is_401(patient, user_id):
+    assert_401(call_me(signed(claims_for(patient, user_id=user_id))))
+
+
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+def test_logout_with_access_token_with_malformed_user_id_claim_is_401(patient, user_id):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed(claims_for(patient, user_id=user_id))}")
+    assert_401(client.post("/api/auth/logout/", {"refresh": str(RefreshToken.for_user(patient))}, format="json"))
+
+
+def test_access_token_with_integer_user_id_claim_accepted(patient):
+    assert call_me(signed(claims_for(patient, user_id=patient.pk))).status_code == 200
+
+
+def refresh_claims_for(user, **overrides) -> dict:
+    return claims_for(user, token_type="refresh", jti="e" * 32, **overrides)
+
+
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+def test_refresh_with_malformed_user_id_claim_is_401_like_other_refresh_failures(patient, user_id):
+    r = APIClient().post(
+        "/api/auth/login/refresh/", {"refresh": signed(refresh_claims_for(patient, user_id=user_id))}, format="json"
+    )
+    replay = APIClient().post("/api/auth/login/refresh/", {"refresh": login_refresh_spent(patient)}, format="json")
+
+    assert_401(r)
+    assert (
+        r.json() == replay.json() == {"detail": "Token is invalid, expired or already used.", "code": "token_not_valid"}
+    )
+
+
+def login_refresh_spent(user) -> str:
+    refresh = login(user.email, DEFAULT_PASSWORD).json()["refresh"]
+    assert APIClient().post("/api/auth/login/refresh/", {"refresh": refresh}, format="json").status_code == 200
+    return refresh
+
+
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+def test_logout_of_refresh_token_with_malformed_user_id_claim_is_400(patient, user_id):
+    claims = refresh_claims_for(patient, user_id=user_id)
+    # The token is on record as the caller's: only the claim is wrong.
+    outstanding = OutstandingToken.objects.create(
+        user=patient, jti=claims["jti"], token="-", expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(patient).access_token}")
+    r = client.post("/api/auth/logout/", {"refresh": signed(claims)}, format="json")
+
+    assert r.status_code == 400, r.content
+    assert set(r.json()) == {"refresh"}
+    assert not BlacklistedToken.objects.filter(token=outstanding).exists()
+
+
+def test_logout_of_own_refresh_token_with_integer_user_id_claim_revokes_it(patient):
+    claims = refresh_claims_for(patient, user_id=patient.pk)
+    outstanding = OutstandingToken.objects.create(
+        user=patient, jti=claims["jti"], token="-", expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(patient).access_token}")
+
+    assert client.post("/api/auth/logout/", {"refresh": signed(claims)}, format="json").status_code == 204
+    assert BlacklistedToken.objects.filter(token=outstanding).exists()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from cybermed.api.fields import StrictIdField, StrictIntegerField
 from users.api.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
@@ -14,6 +15,7 @@ from users.pictures import picture_clean
 from users.tokens import user_for_password_reset
 
 BIO_MAX_LENGTH = 5000
+EMAIL_MAX_LENGTH = 254
 
 
 def _validate_password_for(password: str, user: User) -> str:
@@ -73,7 +75,7 @@ class UserUpdateSerializer(StrictModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = StrictEmailField(max_length=254)
+    email = StrictEmailField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
     first_name = StrictCharField(max_length=150)
     last_name = StrictCharField(max_length=150)
@@ -83,6 +85,8 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
+        if len(email) > EMAIL_MAX_LENGTH:  # normalising can lengthen it: "ß" is "ss"
+            raise serializers.ValidationError(f"Ensure this field has no more than {EMAIL_MAX_LENGTH} characters.")
         if User.objects.filter(email=email).exists():
             raise serializers.ValidationError("An account with this email already exists.")
         return email
@@ -97,7 +101,7 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = StrictCharField(max_length=254)
+    email = StrictCharField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
@@ -124,7 +128,7 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class EmailSerializer(serializers.Serializer):
-    email = StrictEmailField(max_length=254)
+    email = StrictEmailField(max_length=EMAIL_MAX_LENGTH)
 
 
 class UidTokenSerializer(serializers.Serializer):
@@ -153,9 +157,9 @@ class SpecialtySerializer(serializers.ModelSerializer):
 
 
 class DoctorProfileSerializer(StrictModelSerializer):
-    specialty = serializers.PrimaryKeyRelatedField(queryset=Specialty.objects.all(), allow_null=True, required=False)
-    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
-    experience_years = serializers.IntegerField(min_value=0, max_value=80, required=False)
+    specialty = StrictIdField(queryset=Specialty.objects.all(), allow_null=True, required=False)
+    slot_minutes = StrictIntegerField(min_value=5, max_value=240, required=False)
+    experience_years = StrictIntegerField(min_value=0, max_value=80, required=False)
 
     class Meta:
         model = DoctorProfile

@@ -11,13 +11,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import filters, generics, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from cybermed.api.parsers import JSONParser
 from cybermed.api.throttles import (
     ActivationResendThrottle,
     AnonThrottle,
@@ -47,6 +47,7 @@ from users.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from users.authentication import JWTAuthentication
 from users.models import DoctorProfile, PatientProfile, User
 
 Error = inline_serializer("UsersError", fields={"detail": serializers.CharField()})
