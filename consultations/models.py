@@ -9,6 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from consultations.choices import AccessAction, AccessChannel
+from cybermed.api.parsers import BoundedJSONDecoder
 
 # Bounds for the structured prescriptions list (shared by the API serializer and the admin form).
 PRESCRIPTION_FIELD_MAX_LENGTHS: dict[str, int] = {
@@ -73,7 +74,9 @@ class Consultation(models.Model):
     examination_findings = models.TextField(blank=True, default="", max_length=CLINICAL_TEXT_MAX_LENGTH)
     investigations = models.TextField(blank=True, default="", max_length=CLINICAL_TEXT_MAX_LENGTH)
     treatment_plan = models.TextField(blank=True, default="", max_length=CLINICAL_TEXT_MAX_LENGTH)
-    prescriptions = models.JSONField(default=list, blank=True, validators=[validate_prescriptions])
+    prescriptions = models.JSONField(
+        default=list, blank=True, validators=[validate_prescriptions], decoder=BoundedJSONDecoder
+    )
     review_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

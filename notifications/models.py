@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from cybermed.api.parsers import BoundedJSONDecoder
 from notifications.choices import Kind
 
 
@@ -15,7 +16,7 @@ class Notification(models.Model):
     appointment = models.ForeignKey(
         "appointments.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, decoder=BoundedJSONDecoder)
     is_read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -164,3 +164,17 @@ def test_editor_revert_to_earlier_version_goes_through_service(editor_client, ed
     assert consultation.history.count() == 3
     assert [(c["created"], c["actor"]) for c in signal_calls] == [(False, editor), (False, editor)]
     assert [row[1] for row in _logs()] == [AccessAction.UPDATE, AccessAction.UPDATE]
+
+
+@pytest.mark.parametrize(
+    "prescriptions",
+    ["[" * 100_000 + "]" * 100_000, '[{"drug": 1e400}]', "[NaN]", "[" * 70 + "]" * 70],
+    ids=["recursion", "infinity", "nan", "too-deep"],
+)
+def test_editor_saving_hostile_prescriptions_json_gets_a_form_error(editor_client, consultation, prescriptions):
+    before = consultation.prescriptions
+    r = editor_client.post(change_url(consultation.pk), form_data(consultation, prescriptions=prescriptions))
+    assert r.status_code == 200  # the form again, with its error; not a 500
+    assert "prescriptions" in r.context["adminform"].form.errors
+    consultation.refresh_from_db()
+    assert consultation.prescriptions == before

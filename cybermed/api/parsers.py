@@ -69,3 +69,18 @@ class JSONParser(parsers.JSONParser):
             return json_loads_bounded(codecs.getreader(encoding)(stream).read())
         except ValueError as exc:  # includes UnicodeDecodeError and json.JSONDecodeError
             raise ParseError(f"JSON parse error - {exc}") from None
+
+
+class BoundedJSONDecoder(json.JSONDecoder):
+    """For JSONFields: the admin's JSON form fields apply the same bounds as the API parser.
+
+    Django's form field only turns json.JSONDecodeError into a validation error, so that is what this raises.
+    """
+
+    def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return json_loads_bounded(s)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:
+            raise json.JSONDecodeError(str(exc), s, 0) from None
