@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from appointments.choices import Status
+from appointments.events import AppointmentEventKind as Event
 from appointments.tests.factories import AppointmentFactory, next_slot
 from notifications.choices import Kind
 from notifications.models import Notification, WaitlistEntry
@@ -194,7 +195,7 @@ def slot_opened() -> list[Notification]:
     return list(Notification.objects.filter(kind=Kind.SLOT_OPENED).order_by("user_id"))
 
 
-def free(send_event, appointment, event: str, actor, captured, **kwargs) -> None:
+def free(send_event, appointment, event: Event, actor, captured, **kwargs) -> None:
     with captured(execute=True):
         send_event(
             appointment,
@@ -222,7 +223,7 @@ def test_cancellation_notifies_waiting_patients_in_range_only(
     appt.status = Status.CANCELLED
     appt.save()
 
-    free(send_event, appt, "cancelled", patient, django_capture_on_commit_callbacks)
+    free(send_event, appt, Event.CANCELLED, patient, django_capture_on_commit_callbacks)
 
     notes = slot_opened()
     assert [n.user_id for n in notes] == sorted([waiting.pk, also_waiting.pk])
@@ -249,7 +250,7 @@ def test_waitlist_range_uses_doctors_local_date(patient, send_event, django_capt
     wait(local_waiter, doctor, utc_day + dt.timedelta(days=1), utc_day + dt.timedelta(days=1))
     wait(utc_waiter, doctor, utc_day, utc_day)
 
-    free(send_event, appt, "cancelled", patient, django_capture_on_commit_callbacks)
+    free(send_event, appt, Event.CANCELLED, patient, django_capture_on_commit_callbacks)
 
     notes = slot_opened()
     assert [n.user_id for n in notes] == [local_waiter.pk]
@@ -269,7 +270,7 @@ def test_rescheduling_away_notifies_waiters_of_the_old_slot(
     free(
         send_event,
         appt,
-        "rescheduled",
+        Event.RESCHEDULED,
         patient,
         django_capture_on_commit_callbacks,
         previous_status=Status.CONFIRMED,
@@ -291,7 +292,7 @@ def test_referral_notifies_waiters_of_the_original_doctor(
     wait(waiter, doctor, appt.start.date(), appt.start.date())
     wait(other_waiter, other_doctor, appt.start.date(), appt.start.date())
 
-    free(send_event, appt, "referred", doctor, django_capture_on_commit_callbacks, referral=referral)
+    free(send_event, appt, Event.REFERRED, doctor, django_capture_on_commit_callbacks, referral=referral)
 
     assert [n.user_id for n in slot_opened()] == [waiter.pk]
     assert slot_opened()[0].data["doctor"] == doctor.pk
@@ -300,10 +301,10 @@ def test_referral_notifies_waiters_of_the_original_doctor(
 @pytest.mark.parametrize(
     ("event", "previous_status", "days"),
     [
-        ("completed", Status.CONFIRMED, 5),  # not a freed slot
-        ("cancelled", Status.COMPLETED, 5),  # was not holding the time
-        ("cancelled", Status.CONFIRMED, -2),  # already past
-        ("confirmed", Status.PENDING, 5),
+        (Event.COMPLETED, Status.CONFIRMED, 5),  # not a freed slot
+        (Event.CANCELLED, Status.COMPLETED, 5),  # was not holding the time
+        (Event.CANCELLED, Status.CONFIRMED, -2),  # already past
+        (Event.CONFIRMED, Status.PENDING, 5),
     ],
 )
 def test_no_slot_opened_when_nothing_bookable_was_freed(
