@@ -12,7 +12,7 @@ from appointments.choices import ACTIVE_STATUSES, Status
 from appointments.events import AppointmentChange, AppointmentSnapshot
 from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment
-from cybermed.exceptions import AlreadyExists, register_constraint_conflict
+from cybermed.exceptions import AlreadyExists
 from notifications.choices import Kind
 from notifications.formatting import doctor_name, format_local, person_name, zone_name_of, zone_of
 from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
@@ -21,9 +21,6 @@ from users.models import User
 logger = logging.getLogger(__name__)
 
 REMINDER_WINDOW = dt.timedelta(hours=24)
-
-register_constraint_conflict("waitlist_patient_doctor_range_uniq", AlreadyExists)
-
 
 # --- Notifications --------------------------------------------------------------------------------
 

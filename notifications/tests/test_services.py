@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from cybermed.exceptions import CONSTRAINT_CONFLICTS, AlreadyExists
+from cybermed.exceptions import CONSTRAINT_CONFLICTS, AlreadyExists, constraint_name
 from notifications.models import NotificationPreference, WaitlistEntry
 from notifications.services import (
     notification_preference_get,
@@ -41,8 +41,9 @@ def test_duplicate_waitlist_row_from_a_race_is_registered_as_already_exists(pati
     day = dt.date(2030, 1, 1)
     WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=day, end_date=day)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
         WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=day, end_date=day)
+    assert constraint_name(caught.value) == "waitlist_patient_doctor_range_uniq"
     assert CONSTRAINT_CONFLICTS["waitlist_patient_doctor_range_uniq"] is AlreadyExists
 
 
