@@ -1,17 +1,16 @@
 """`send_reminders`: each participant of a confirmed appointment in the next 24 hours, exactly once."""
 
 import datetime as dt
-import threading
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
+from cybermed.testing import run_together
 from notifications.choices import Kind
 from notifications.models import Notification, NotificationPreference, ReminderSent
 from notifications.services import reminders_send
@@ -125,26 +124,8 @@ def test_two_concurrent_runs_send_each_reminder_once(patient, doctor, confirmed_
         AppointmentFactory(doctor=doctor, patient=PatientFactory(), status=Status.CONFIRMED, start=soon(4 + i))
         for i in range(5)
     ]
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
+    results = run_together([reminders_send, reminders_send])
 
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(reminders_send())
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
-    assert errors == []
     expected = 2 * (1 + len(others))
     assert sum(results) == expected
     assert ReminderSent.objects.count() == expected
