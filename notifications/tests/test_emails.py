@@ -18,9 +18,10 @@ from appointments.events import AppointmentEventKind as Event
 from appointments.tests.factories import AppointmentFactory
 from consultations.signals import consultation_saved
 from notifications.formatting import format_local
-from notifications.models import Notification, NotificationPreference
+from notifications.models import Notification
 from notifications.services import notification_create
 from notifications.tasks import send_notification_email
+from notifications.tests.factories import NotificationFactory, NotificationPreferenceFactory
 from users.tests.factories import DoctorFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_html_email_escapes_user_text(patient, doctor, appointment, send_event, 
 def test_patient_with_email_disabled_gets_notification_but_no_email(
     patient, doctor, appointment, send_event, django_capture_on_commit_callbacks
 ):
-    NotificationPreference.objects.create(user=patient, email_enabled=False)
+    NotificationPreferenceFactory(user=patient, email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         send_event(appointment, Event.CONFIRMED, actor=doctor, previous_status=Status.PENDING)
 
@@ -141,7 +142,7 @@ def test_failing_mail_server_does_not_fail_the_change(
 
 def test_email_task_returns_false_when_mail_server_fails(settings, patient):
     settings.EMAIL_BACKEND = "notifications.tests.test_emails.FailingEmailBackend"
-    notification = Notification.objects.create(user=patient, kind="reminder", title="t", message="m")
+    notification = NotificationFactory(user=patient, kind="reminder", title="t", message="m")
 
     assert send_notification_email.call(notification_id=notification.pk) is False
 

@@ -12,8 +12,9 @@ from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
 from cybermed.testing import run_together
 from notifications.choices import Kind
-from notifications.models import Notification, NotificationPreference, ReminderSent
+from notifications.models import Notification, ReminderSent
 from notifications.services import reminders_send
+from notifications.tests.factories import NotificationPreferenceFactory
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,7 @@ def test_system_does_not_remind_outside_rule(status, hours, patient, doctor):
 
 
 def test_patient_with_reminders_disabled_is_not_reminded(patient, doctor, confirmed_soon):
-    NotificationPreference.objects.create(user=patient, reminders_enabled=False)
+    NotificationPreferenceFactory(user=patient, reminders_enabled=False)
 
     assert reminders_send() == 1
     assert reminded() == [(doctor.pk, confirmed_soon.pk)]
@@ -73,7 +74,7 @@ def test_patient_with_reminders_disabled_is_not_reminded(patient, doctor, confir
 def test_patient_with_email_disabled_gets_reminder_without_email(
     patient, doctor, confirmed_soon, django_capture_on_commit_callbacks
 ):
-    NotificationPreference.objects.create(user=patient, email_enabled=False)
+    NotificationPreferenceFactory(user=patient, email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert reminders_send() == 2
 

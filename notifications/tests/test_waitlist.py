@@ -10,6 +10,7 @@ from appointments.events import AppointmentEventKind as Event
 from appointments.tests.factories import AppointmentFactory, next_slot
 from notifications.choices import Kind
 from notifications.models import Notification, WaitlistEntry
+from notifications.tests.factories import WaitlistEntryFactory
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +42,8 @@ def test_patient_joins_waitlist(client_for, patient, doctor):
 
 
 def test_patient_lists_only_own_entries(client_for, patient, other_patient, doctor):
-    mine = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
-    WaitlistEntry.objects.create(patient=other_patient, doctor=doctor, start_date=today(), end_date=today())
+    mine = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
+    WaitlistEntryFactory(patient=other_patient, doctor=doctor, start_date=today())
 
     r = client_for(patient).get(URL)
 
@@ -53,7 +54,7 @@ def test_patient_lists_only_own_entries(client_for, patient, other_patient, doct
 
 def test_patient_lists_entries_in_bounded_queries(client_for, patient, django_assert_max_num_queries):
     for doctor in DoctorFactory.create_batch(25):
-        WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+        WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
     client = client_for(patient)
 
     with django_assert_max_num_queries(3):
@@ -62,7 +63,7 @@ def test_patient_lists_entries_in_bounded_queries(client_for, patient, django_as
 
 
 def test_patient_leaves_waitlist(client_for, patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
 
     r = client_for(patient).delete(f"{URL}{entry.pk}/")
 
@@ -71,7 +72,7 @@ def test_patient_leaves_waitlist(client_for, patient, doctor):
 
 
 def test_patient_deleting_another_patients_entry_gets_404(client_for, patient, other_patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=other_patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=other_patient, doctor=doctor, start_date=today())
 
     assert client_for(patient).delete(f"{URL}{entry.pk}/").status_code == 404
     assert WaitlistEntry.objects.filter(pk=entry.pk).exists()
@@ -85,7 +86,7 @@ def test_patient_deleting_missing_entry_gets_404(pk, client_for, patient):
 @pytest.mark.parametrize("user_name", ["doctor", "staff"])
 def test_non_patient_using_waitlist_gets_403(user_name, request, client_for, patient, doctor):
     user = request.getfixturevalue(user_name)
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
     client = client_for(user)
 
     assert client.get(URL).status_code == 403
@@ -95,7 +96,7 @@ def test_non_patient_using_waitlist_gets_403(user_name, request, client_for, pat
 
 
 def test_anonymous_using_waitlist_gets_401(client_for, patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
     client = client_for(None)
 
     assert client.get(URL).status_code == 401
@@ -188,7 +189,7 @@ def test_patient_sending_non_object_gets_400(client_for, patient):
 
 
 def wait(patient, doctor, first: dt.date, last: dt.date) -> WaitlistEntry:
-    return WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=first, end_date=last)
+    return WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=first, end_date=last)
 
 
 def slot_opened() -> list[Notification]:
