@@ -6,6 +6,10 @@ from appointments.choices import ACTIVE_STATUSES, Status, Weekday
 
 ACTIVE_Q = Q(status__in=ACTIVE_STATUSES)
 
+# PostgreSQL exclusion constraints on Appointment (no two active appointments of one doctor, or one patient,
+# overlap), added by migration 0003. Not in the model state: other databases do not have them.
+OVERLAP_CONSTRAINTS = ("appointment_doctor_no_overlap", "appointment_patient_no_overlap")
+
 
 class AvailabilityRule(models.Model):
     """A weekly window in the doctor's own time zone, e.g. Monday 09:00-12:00."""

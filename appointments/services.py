@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from appointments import availability, selectors
 from appointments.choices import ACTIVE_STATUSES, Status
+from appointments.events import AppointmentChange
+from appointments.events import AppointmentEventKind as Event
 from appointments.models import ACTIVE_Q, Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from appointments.signals import appointment_changed
 from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
@@ -26,14 +28,13 @@ from users.models import DoctorProfile, User
 from users.selectors import doctor_list_visible
 
 STAFF = "staff"
-RESCHEDULED = "rescheduled"
 
 
 @dataclass(frozen=True)
 class Move:
     """One allowed status move: the event it announces and who may make it."""
 
-    event: str
+    event: Event
     roles: frozenset[str]
     # True: only once the appointment has started; False: only before it starts; None: any time.
     after_start: bool | None = None
@@ -46,16 +47,16 @@ def _roles(*names: str) -> frozenset[str]:
 # The one table of allowed moves. Reschedules are moves too (to the same status, or back to pending
 # when the patient moves a confirmed appointment) so that they are checked and recorded the same way.
 TRANSITIONS: dict[tuple[str, str], Move] = {
-    (Status.PENDING, Status.CONFIRMED): Move("confirmed", _roles(Role.DOCTOR), after_start=False),
-    (Status.PENDING, Status.CANCELLED): Move("cancelled", _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
-    (Status.CONFIRMED, Status.CANCELLED): Move("cancelled", _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
-    (Status.CONFIRMED, Status.COMPLETED): Move("completed", _roles(Role.DOCTOR), after_start=True),
-    (Status.CONFIRMED, Status.NO_SHOW): Move("no_show", _roles(Role.DOCTOR), after_start=True),
-    (Status.PENDING, Status.REFERRED): Move("referred", _roles(Role.DOCTOR)),
-    (Status.CONFIRMED, Status.REFERRED): Move("referred", _roles(Role.DOCTOR)),
-    (Status.PENDING, Status.PENDING): Move("rescheduled", _roles(Role.PATIENT, Role.DOCTOR)),
-    (Status.CONFIRMED, Status.PENDING): Move("rescheduled", _roles(Role.PATIENT)),
-    (Status.CONFIRMED, Status.CONFIRMED): Move("rescheduled", _roles(Role.DOCTOR)),
+    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR), after_start=False),
+    (Status.PENDING, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
+    (Status.CONFIRMED, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
+    (Status.CONFIRMED, Status.COMPLETED): Move(Event.COMPLETED, _roles(Role.DOCTOR), after_start=True),
+    (Status.CONFIRMED, Status.NO_SHOW): Move(Event.NO_SHOW, _roles(Role.DOCTOR), after_start=True),
+    (Status.PENDING, Status.REFERRED): Move(Event.REFERRED, _roles(Role.DOCTOR)),
+    (Status.CONFIRMED, Status.REFERRED): Move(Event.REFERRED, _roles(Role.DOCTOR)),
+    (Status.PENDING, Status.PENDING): Move(Event.RESCHEDULED, _roles(Role.PATIENT, Role.DOCTOR)),
+    (Status.CONFIRMED, Status.PENDING): Move(Event.RESCHEDULED, _roles(Role.PATIENT)),
+    (Status.CONFIRMED, Status.CONFIRMED): Move(Event.RESCHEDULED, _roles(Role.DOCTOR)),
 }
 
 
@@ -69,16 +70,16 @@ def role_in(appointment: Appointment, user: User) -> str | None:
     return None
 
 
-def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime, event: str | None = None) -> Move:
+def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime, event: Event | None = None) -> Move:
     """The move from the appointment's status to `to`, if `by` may make it now; `event` must match when given.
 
-    Reschedule moves (event "rescheduled") are only made by appointment_reschedule, which changes the time.
+    Reschedule moves (event RESCHEDULED) are only made by appointment_reschedule, which changes the time.
     """
     role = role_in(appointment, by)
     if role is None:
         raise PermissionDenied("You do not take part in this appointment.")
     move = TRANSITIONS.get((appointment.status, to))
-    if move is not None and (move.event != event if event else move.event == RESCHEDULED):
+    if move is not None and (move.event != event if event else move.event == Event.RESCHEDULED):
         move = None
     if move is None:
         raise InvalidTransition(f"An appointment cannot go from {appointment.status} to {to}.")
@@ -151,26 +152,8 @@ def check_slot(
     return end
 
 
-def _announce(
-    appointment: Appointment,
-    *,
-    event: str,
-    actor: User | None,
-    previous_status: str | None,
-    previous_start: dt.datetime | None,
-    previous_end: dt.datetime | None,
-    referral: Appointment | None = None,
-) -> None:
-    appointment_changed.send(
-        sender=Appointment,
-        appointment=appointment,
-        event=event,
-        actor=actor,
-        previous_status=previous_status,
-        previous_start=previous_start,
-        previous_end=previous_end,
-        referral=referral,
-    )
+def _announce(change: AppointmentChange) -> None:
+    appointment_changed.send(sender=Appointment, change=change)
 
 
 def _create(
@@ -243,7 +226,7 @@ def appointment_book(
         status=status,
         reason_for_visit=reason_for_visit,
     )
-    _announce(appointment, event="created", actor=by, previous_status=None, previous_start=None, previous_end=None)
+    _announce(AppointmentChange.of(Event.CREATED, appointment, actor=by))
     return appointment
 
 
@@ -254,7 +237,7 @@ def appointment_transition(
     to: str,
     by: User,
     reason: str = "",
-    event: str | None = None,
+    event: Event | None = None,
     changes: dict[str, Any] | None = None,
     then: Callable[[Appointment], Appointment] | None = None,
 ) -> Appointment:
@@ -273,13 +256,15 @@ def appointment_transition(
     StatusChange.objects.create(appointment=appt, from_status=previous_status, to_status=to, by=by, reason=reason)
     referral = then(appt) if then else None
     _announce(
-        appt,
-        event=move.event,
-        actor=by,
-        previous_status=previous_status,
-        previous_start=previous_start,
-        previous_end=previous_end,
-        referral=referral,
+        AppointmentChange.of(
+            move.event,
+            appt,
+            actor=by,
+            previous_status=previous_status,
+            previous_start=previous_start,
+            previous_end=previous_end,
+            referral=referral,
+        )
     )
     return appt
 
@@ -288,7 +273,7 @@ def appointment_transition(
 def appointment_confirm(*, appointment: Appointment, by: User, location: str | None = None) -> Appointment:
     _lock_users(appointment.doctor_id, appointment.patient_id)
     appt = _lock_appointment(appointment)
-    _check_move(appt, Status.CONFIRMED, by, timezone.now(), "confirmed")
+    _check_move(appt, Status.CONFIRMED, by, timezone.now(), Event.CONFIRMED)
     overlapping = selectors.appointments_overlapping(start=appt.start, end=appt.end, exclude_appointment_id=appt.pk)
     if overlapping.filter(doctor_id=appt.doctor_id).exists() or overlapping.filter(patient_id=appt.patient_id).exists():
         raise SlotUnavailable("Another active appointment overlaps this one.")
@@ -317,7 +302,7 @@ def appointment_reschedule(*, appointment: Appointment, by: User, start: dt.date
     _lock_users(appointment.doctor_id, appointment.patient_id)
     appt = _lock_appointment(appointment)
     to = Status.PENDING if role_in(appt, by) == Role.PATIENT else appt.status
-    _check_move(appt, to, by, timezone.now(), RESCHEDULED)
+    _check_move(appt, to, by, timezone.now(), Event.RESCHEDULED)
     profile = DoctorProfile.objects.filter(pk=appt.doctor_id).first()
     if profile is None:  # pragma: no cover - doctors with appointments always have a profile
         raise SlotUnavailable("That doctor is not open for booking.")
@@ -332,7 +317,7 @@ def appointment_reschedule(*, appointment: Appointment, by: User, start: dt.date
         to=to,
         by=by,
         reason=f"Rescheduled from {appt.start.isoformat()}",
-        event=RESCHEDULED,
+        event=Event.RESCHEDULED,
         changes={"start": start, "end": end},
     )
 
@@ -344,7 +329,7 @@ def appointment_refer(
     """Hand the patient over to another doctor of the same specialty; return the new pending appointment."""
     _lock_users(appointment.doctor_id, appointment.patient_id, doctor.pk)
     appt = _lock_appointment(appointment)
-    _check_move(appt, Status.REFERRED, by, timezone.now(), "referred")
+    _check_move(appt, Status.REFERRED, by, timezone.now(), Event.REFERRED)
     if doctor.pk == appt.doctor_id:
         raise ValidationError({"doctor": ["Refer to another doctor."]})
     target = doctor_list_visible().filter(pk=doctor.pk).first()

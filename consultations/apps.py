@@ -6,8 +6,9 @@ class ConsultationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cybermed.exceptions import AlreadyExists, register_constraint_conflict
+        from consultations.models import Consultation
+        from cybermed.exceptions import AlreadyExists, register_unique_constraints
 
         # A second consultation for one appointment that slips past the service's check (a race)
-        # is refused by this constraint and must get the same 409 as the check.
-        register_constraint_conflict("consultation_one_per_appointment", AlreadyExists)
+        # is refused by the one-per-appointment constraint and must get the same 409 as the check.
+        register_unique_constraints(Consultation, AlreadyExists)

@@ -1,5 +1,9 @@
 """Domain errors shared by every app. The API layer turns each into `409 {"detail", "code"}`."""
 
+import functools
+
+from django.db.models import Model, UniqueConstraint
+
 
 class DomainConflict(Exception):
     """A request that is well formed but conflicts with the current state of the data."""
@@ -32,19 +36,62 @@ class BookingLimit(DomainConflict):
     default_detail = "You already hold the maximum number of active upcoming appointments."
 
 
-# Database constraint names that back a domain rule, mapped to the conflict they signal. Apps add
-# their constraint names here so that a violation caught only by the database (under concurrency)
-# gets the same 409 as one caught by validation.
+# Database constraint names that back a domain rule, mapped to the conflict they signal. Apps register
+# their constraints' names (taken from the models) so that a violation caught only by the database
+# (under concurrency) gets the same 409 as one caught by the service's check.
 CONSTRAINT_CONFLICTS: dict[str, type[DomainConflict]] = {}
+
+SQLITE_UNIQUE = "UNIQUE constraint failed: "
+SQLITE_CHECK = "CHECK constraint failed: "
 
 
 def register_constraint_conflict(constraint_name: str, conflict: type[DomainConflict]) -> None:
     CONSTRAINT_CONFLICTS[constraint_name] = conflict
 
 
-def conflict_for_integrity_error(error: Exception) -> DomainConflict:
+def register_unique_constraints(model: type[Model], conflict: type[DomainConflict]) -> None:
+    """Map every UniqueConstraint declared on `model` to `conflict`."""
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            register_constraint_conflict(constraint.name, conflict)
+
+
+@functools.cache
+def _unique_constraints_by_columns() -> dict[tuple[str, ...], str]:
+    """Every model UniqueConstraint over plain fields, keyed by the `table.column`s SQLite names in its message."""
+    from django.apps import apps
+
+    names: dict[tuple[str, ...], str] = {}
+    for model in apps.get_models():
+        table = model._meta.db_table
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, UniqueConstraint) and constraint.fields:
+                columns = tuple(f"{table}.{model._meta.get_field(f).column}" for f in constraint.fields)
+                names[columns] = constraint.name
+    return names
+
+
+def constraint_name(error: Exception) -> str | None:
+    """The name of the constraint an IntegrityError reports, or None when it names none (NOT NULL, FOREIGN KEY).
+
+    PostgreSQL says it in the error's diagnostics. SQLite only has a message: a CHECK or an expression index
+    is named there, a unique constraint over fields by its columns."""
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None:
+        return diag.constraint_name
     message = str(error)
-    for name, conflict in CONSTRAINT_CONFLICTS.items():
-        if name in message:
-            return conflict()
+    if message.startswith(SQLITE_CHECK):
+        return message.removeprefix(SQLITE_CHECK)
+    if message.startswith(SQLITE_UNIQUE):
+        detail = message.removeprefix(SQLITE_UNIQUE)
+        if detail.startswith("index '") and detail.endswith("'"):
+            return detail.removeprefix("index '").removesuffix("'")
+        return _unique_constraints_by_columns().get(tuple(detail.split(", ")))
+    return None
+
+
+def conflict_for_integrity_error(error: Exception) -> DomainConflict:
+    conflict = CONSTRAINT_CONFLICTS.get(constraint_name(error) or "")
+    if conflict is not None:
+        return conflict()
     return AlreadyExists("The request conflicts with existing data.")

@@ -6,34 +6,15 @@ from functools import partial
 from django.db import transaction
 from django.dispatch import receiver
 
+from appointments.events import AppointmentChange
 from appointments.signals import appointment_changed
 from consultations.signals import consultation_saved
 from notifications import services
 
 
 @receiver(appointment_changed, dispatch_uid="notifications.appointment_changed")
-def on_appointment_changed(
-    sender: object,
-    *,
-    appointment,
-    event: str,
-    actor=None,
-    previous_status: str | None = None,
-    previous_start=None,
-    previous_end=None,
-    referral=None,
-    **kwargs: object,
-) -> None:
-    event_snapshot = services.AppointmentEvent(
-        event=event,
-        appointment=services.AppointmentSnapshot.of(appointment),
-        actor_id=getattr(actor, "pk", None),
-        previous_status=previous_status,
-        previous_start=previous_start,
-        previous_end=previous_end,
-        referral=services.AppointmentSnapshot.of(referral) if referral is not None else None,
-    )
-    transaction.on_commit(partial(services.appointment_event_notify, event=event_snapshot), robust=True)
+def on_appointment_changed(sender: object, *, change: AppointmentChange, **kwargs: object) -> None:
+    transaction.on_commit(partial(services.appointment_event_notify, change=change), robust=True)
 
 
 @receiver(consultation_saved, dispatch_uid="notifications.consultation_saved")

@@ -9,8 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.choices import ACTIVE_STATUSES, Status
+from appointments.events import AppointmentChange, AppointmentSnapshot
+from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment
-from cybermed.exceptions import AlreadyExists, register_constraint_conflict
+from cybermed.exceptions import AlreadyExists
 from notifications.choices import Kind
 from notifications.formatting import doctor_name, format_local, person_name, zone_name_of, zone_of
 from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
@@ -19,9 +21,6 @@ from users.models import User
 logger = logging.getLogger(__name__)
 
 REMINDER_WINDOW = dt.timedelta(hours=24)
-
-register_constraint_conflict("waitlist_patient_doctor_range_uniq", AlreadyExists)
-
 
 # --- Notifications --------------------------------------------------------------------------------
 
@@ -119,40 +118,6 @@ def notification_preference_update(
 # --- Appointment events ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AppointmentSnapshot:
-    """An appointment as it was when the signal was sent (the receiver runs after commit)."""
-
-    id: int
-    doctor_id: int
-    patient_id: int
-    start: dt.datetime
-    end: dt.datetime
-    location: str
-
-    @classmethod
-    def of(cls, appointment: Appointment) -> "AppointmentSnapshot":
-        return cls(
-            id=appointment.pk,
-            doctor_id=appointment.doctor_id,
-            patient_id=appointment.patient_id,
-            start=appointment.start,
-            end=appointment.end,
-            location=appointment.location,
-        )
-
-
-@dataclass(frozen=True)
-class AppointmentEvent:
-    event: str
-    appointment: AppointmentSnapshot
-    actor_id: int | None = None
-    previous_status: str | None = None
-    previous_start: dt.datetime | None = None
-    previous_end: dt.datetime | None = None
-    referral: AppointmentSnapshot | None = None
-
-
 def _appointment_data(appt: AppointmentSnapshot, zone_name: str, **extra: object) -> dict:
     return {
         "appointment": appt.id,
@@ -174,12 +139,12 @@ def _other_parties(appt: AppointmentSnapshot, actor_id: int | None) -> list[int]
     return [appt.patient_id, appt.doctor_id]
 
 
-def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[NotificationSpec]:
-    appt = event.appointment
+def _appointment_specs(change: AppointmentChange, users: dict[int, User]) -> list[NotificationSpec]:
+    appt = change.appointment
     doctor, patient = users[appt.doctor_id], users[appt.patient_id]
     zone_name = zone_name_of(doctor)
     when = format_local(appt.start, zone_name)
-    data = _appointment_data(appt, zone_name, event=event.event)
+    data = _appointment_data(appt, zone_name, event=change.kind.value)
 
     def counterpart(user_id: int) -> str:
         return person_name(patient if user_id == appt.doctor_id else doctor)
@@ -187,8 +152,8 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
     def spec(user_id: int, kind: str, title: str, message: str, **extra: object) -> NotificationSpec:
         return NotificationSpec(user_id, kind, title, message, appt.id, {**data, **extra})
 
-    match event.event:
-        case "created":
+    match change.kind:
+        case Event.CREATED:
             return [
                 spec(
                     uid,
@@ -196,9 +161,9 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
                     "New appointment",
                     f"An appointment with {counterpart(uid)} was booked for {when}.",
                 )
-                for uid in _other_parties(appt, event.actor_id)
+                for uid in _other_parties(appt, change.actor_id)
             ]
-        case "confirmed":
+        case Event.CONFIRMED:
             where = f" Location: {appt.location}." if appt.location else ""
             return [
                 spec(
@@ -209,7 +174,7 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
                     location=appt.location,
                 )
             ]
-        case "cancelled":
+        case Event.CANCELLED:
             return [
                 spec(
                     uid,
@@ -217,13 +182,13 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
                     "Appointment cancelled",
                     f"Your appointment with {counterpart(uid)} on {when} was cancelled.",
                 )
-                for uid in _other_parties(appt, event.actor_id)
+                for uid in _other_parties(appt, change.actor_id)
             ]
-        case "rescheduled":
-            before = format_local(event.previous_start, zone_name) if event.previous_start else "its earlier time"
+        case Event.RESCHEDULED:
+            before = format_local(change.previous_start, zone_name) if change.previous_start else "its earlier time"
             extra = {
-                "previous_start": event.previous_start.isoformat() if event.previous_start else None,
-                "previous_end": event.previous_end.isoformat() if event.previous_end else None,
+                "previous_start": change.previous_start.isoformat() if change.previous_start else None,
+                "previous_end": change.previous_end.isoformat() if change.previous_end else None,
             }
             return [
                 spec(
@@ -233,11 +198,11 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
                     f"Your appointment with {counterpart(uid)} was moved from {before} to {when}.",
                     **extra,
                 )
-                for uid in _other_parties(appt, event.actor_id)
+                for uid in _other_parties(appt, change.actor_id)
             ]
-        case "referred":
-            return _referral_specs(event, users)
-        case "completed":
+        case Event.REFERRED:
+            return _referral_specs(change, users)
+        case Event.COMPLETED:
             return [
                 spec(
                     appt.patient_id,
@@ -246,7 +211,7 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
                     f"Your appointment with {doctor_name(doctor)} on {when} is complete.",
                 )
             ]
-        case "no_show":
+        case Event.NO_SHOW:
             return [
                 spec(
                     appt.patient_id,
@@ -255,17 +220,17 @@ def _appointment_specs(event: AppointmentEvent, users: dict[int, User]) -> list[
                     f"Your appointment with {doctor_name(doctor)} on {when} was marked as missed.",
                 )
             ]
-    logger.warning("no notification for appointment event %r", event.event)
+    logger.warning("no notification for appointment event %r", change.kind)
     return []
 
 
-def _referral_specs(event: AppointmentEvent, users: dict[int, User]) -> list[NotificationSpec]:
-    original = event.appointment
-    new = event.referral or original
+def _referral_specs(change: AppointmentChange, users: dict[int, User]) -> list[NotificationSpec]:
+    original = change.appointment
+    new = change.referral or original
     referring, target, patient = users[original.doctor_id], users[new.doctor_id], users[original.patient_id]
     zone_name = zone_name_of(target)
     when = format_local(new.start, zone_name)
-    data = _appointment_data(new, zone_name, event=event.event, referred_from=original.id)
+    data = _appointment_data(new, zone_name, event=change.kind.value, referred_from=original.id)
     specs = [
         NotificationSpec(
             original.patient_id,
@@ -277,7 +242,7 @@ def _referral_specs(event: AppointmentEvent, users: dict[int, User]) -> list[Not
             data,
         )
     ]
-    if event.referral is not None:
+    if change.referral is not None:
         specs.append(
             NotificationSpec(
                 new.doctor_id,
@@ -291,16 +256,16 @@ def _referral_specs(event: AppointmentEvent, users: dict[int, User]) -> list[Not
     return specs
 
 
-def _freed_slot_specs(event: AppointmentEvent, doctor: User) -> list[NotificationSpec]:
+def _freed_slot_specs(change: AppointmentChange, doctor: User) -> list[NotificationSpec]:
     """`slot_opened` for everyone waiting for this doctor on the freed slot's local date."""
-    appt = event.appointment
-    if event.event not in ("cancelled", "rescheduled", "referred"):
+    appt = change.appointment
+    if not change.kind.may_free_time:
         return []
-    if event.previous_status is not None and event.previous_status not in ACTIVE_STATUSES:
+    if change.previous_status is not None and change.previous_status not in ACTIVE_STATUSES:
         return []
-    start = event.previous_start or appt.start
-    end = event.previous_end or appt.end
-    if event.event == "rescheduled" and start == appt.start:
+    start = change.previous_start or appt.start
+    end = change.previous_end or appt.end
+    if change.kind == Event.RESCHEDULED and start == appt.start:
         return []
     if start <= timezone.now():
         return []
@@ -328,15 +293,15 @@ def _freed_slot_specs(event: AppointmentEvent, doctor: User) -> list[Notificatio
     ]
 
 
-def appointment_event_notify(*, event: AppointmentEvent) -> list[Notification]:
+def appointment_event_notify(*, change: AppointmentChange) -> list[Notification]:
     """Notify the people an appointment change concerns. Runs after the change has committed."""
-    appt = event.appointment
+    appt = change.appointment
     user_ids = {appt.doctor_id, appt.patient_id}
-    if event.referral is not None:
-        user_ids.add(event.referral.doctor_id)
+    if change.referral is not None:
+        user_ids.add(change.referral.doctor_id)
     users = User.objects.select_related("doctor_profile").in_bulk(user_ids)
-    specs = [s for s in _appointment_specs(event, users) if s.user_id != event.actor_id]
-    specs += _freed_slot_specs(event, users[appt.doctor_id])
+    specs = [s for s in _appointment_specs(change, users) if s.user_id != change.actor_id]
+    specs += _freed_slot_specs(change, users[appt.doctor_id])
     return notifications_create(specs=specs)
 
 

@@ -1,45 +1,22 @@
 """Concurrency: real threads, each with its own connection and APIClient, released together by a barrier."""
 
 import datetime as dt
-import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from appointments.choices import Status
 from appointments.models import Appointment
 from appointments.tests.conftest import open_all_week
 from appointments.tests.factories import AppointmentFactory, next_slot
+from cybermed.testing import run_together
 from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(calls: list[Callable[[], int]]) -> list[int]:
-    """Run every call in its own thread, all released at once; return their HTTP status codes."""
-    barrier = threading.Barrier(len(calls))
-    results: list[int | BaseException] = [0] * len(calls)
-
-    def worker(index: int, call: Callable[[], int]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(isinstance(r, int) for r in results), results
-    return results  # type: ignore[return-value]
 
 
 def booking(user: User, body: dict) -> Callable[[], int]:

@@ -8,11 +8,14 @@ from django.db import IntegrityError
 
 from appointments import services
 from appointments.choices import Status
+from appointments.events import AppointmentChange, AppointmentSnapshot
+from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment, AvailabilityRule, StatusChange
 from appointments.signals import appointment_changed
 from appointments.tests.conftest import open_all_week
 from appointments.tests.factories import AppointmentFactory, TimeOffFactory
 from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
+from cybermed.testing import capture_signal
 from users.models import User
 from users.tests.factories import DoctorFactory, DoctorProfileFactory, PatientFactory, SpecialtyFactory
 
@@ -21,15 +24,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signals() -> Iterator[list[dict]]:
-    received: list[dict] = []
+    with capture_signal(appointment_changed) as calls:
+        yield calls
 
-    def receiver(sender: object, **kwargs: object) -> None:
-        kwargs.pop("signal")
-        received.append(kwargs)
 
-    appointment_changed.connect(receiver, dispatch_uid="test-services")
-    yield received
-    appointment_changed.disconnect(dispatch_uid="test-services")
+def changes(signals: list[dict]) -> list[AppointmentChange]:
+    """The payloads sent; `change` is the one keyword argument of the signal."""
+    assert all(call.keys() == {"change"} for call in signals), signals
+    return [call["change"] for call in signals]
 
 
 def book(patient: User, doctor: User, start: dt.datetime) -> Appointment:
@@ -43,11 +45,9 @@ def test_patient_book_creates_pending_slot_with_history_and_one_signal(patient, 
     appointment = book(patient, doctor, slot)
     assert (appointment.status, appointment.end) == (Status.PENDING, slot + dt.timedelta(minutes=30))
     assert list(appointment.history.values_list("from_status", "to_status", "by")) == [("", "pending", patient.pk)]
-    assert len(signals) == 1
-    assert signals[0]["event"] == "created"
-    assert signals[0]["actor"] == patient
-    assert signals[0]["previous_status"] is None
-    assert signals[0]["referral"] is None
+    assert changes(signals) == [
+        AppointmentChange(kind=Event.CREATED, appointment=AppointmentSnapshot.of(appointment), actor_id=patient.pk)
+    ]
 
 
 def test_doctor_book_creates_confirmed_with_custom_end(patient, doctor, slot):
@@ -228,7 +228,7 @@ def test_reschedule_moves_need_a_reschedule(patient, doctor, slot, source, targe
     with pytest.raises(InvalidTransition):
         services.appointment_transition(appointment=appointment, to=target, by=doctor)
     with pytest.raises(InvalidTransition):
-        services.appointment_transition(appointment=appointment, to=target, by=doctor, event="confirmed")
+        services.appointment_transition(appointment=appointment, to=target, by=doctor, event=Event.CONFIRMED)
 
 
 def test_outsider_cannot_transition(pending, other_patient):
@@ -250,13 +250,15 @@ def test_complete_and_no_show_after_start(doctor, patient, slot, signals):
     with time_machine.travel(slot + dt.timedelta(hours=2), tick=False):
         assert services.appointment_complete(appointment=first, by=doctor).status == Status.COMPLETED
         assert services.appointment_no_show(appointment=second, by=doctor).status == Status.NO_SHOW
-    assert [s["event"] for s in signals] == ["completed", "no_show"]
+    assert [c.kind for c in changes(signals)] == [Event.COMPLETED, Event.NO_SHOW]
 
 
 def test_confirm_sets_clinic_address_and_signals(pending, doctor, signals):
     appointment = services.appointment_confirm(appointment=pending, by=doctor)
     assert (appointment.status, appointment.location) == (Status.CONFIRMED, "1 Health Street")
-    assert [(s["event"], s["previous_status"]) for s in signals] == [("confirmed", "pending")]
+    assert [(c.kind, c.previous_status, c.appointment.location) for c in changes(signals)] == [
+        (Event.CONFIRMED, Status.PENDING, "1 Health Street")
+    ]
 
 
 def test_confirm_with_location(pending, doctor):
@@ -267,8 +269,9 @@ def test_cancel_records_reason_and_freed_time(pending, patient, signals):
     appointment = services.appointment_cancel(appointment=pending, by=patient, reason="Feeling better")
     assert (appointment.status, appointment.cancellation_reason) == (Status.CANCELLED, "Feeling better")
     assert appointment.history.last().reason == "Feeling better"
-    assert signals[0]["event"] == "cancelled"
-    assert (signals[0]["previous_start"], signals[0]["previous_end"]) == (pending.start, pending.end)
+    [change] = changes(signals)
+    assert (change.kind, change.actor_id) == (Event.CANCELLED, patient.pk)
+    assert (change.previous_start, change.previous_end) == (pending.start, pending.end)
 
 
 def test_patient_reschedule_of_confirmed_returns_to_pending(pending, patient, doctor, signals):
@@ -276,10 +279,17 @@ def test_patient_reschedule_of_confirmed_returns_to_pending(pending, patient, do
     new_start = pending.start + dt.timedelta(hours=2)
     appointment = services.appointment_reschedule(appointment=pending, by=patient, start=new_start)
     assert (appointment.status, appointment.start) == (Status.PENDING, new_start)
-    assert signals[-1]["event"] == "rescheduled"
-    assert signals[-1]["previous_start"] == pending.start
-    assert signals[-1]["previous_status"] == Status.CONFIRMED
-    assert len(signals) == 2
+    confirmed, rescheduled = changes(signals)
+    assert rescheduled == AppointmentChange(
+        kind=Event.RESCHEDULED,
+        appointment=AppointmentSnapshot.of(appointment),
+        actor_id=patient.pk,
+        previous_status=Status.CONFIRMED,
+        previous_start=pending.start,
+        previous_end=pending.end,
+    )
+    # Each payload is a snapshot taken when it was sent, not the appointment as it is now.
+    assert (confirmed.appointment.start, confirmed.appointment.location) == (pending.start, "1 Health Street")
 
 
 def test_doctor_reschedule_keeps_status_and_length(patient, doctor, slot):
@@ -326,7 +336,9 @@ def test_refer_creates_linked_pending_with_one_signal(pending, doctor, patient, 
     )
     assert referral.referred_from == pending
     assert pending.referred_to == referral
-    assert [(s["event"], s["referral"]) for s in signals] == [("referred", referral)]
+    assert [(c.kind, c.appointment.id, c.referral) for c in changes(signals)] == [
+        (Event.REFERRED, pending.pk, AppointmentSnapshot.of(referral))
+    ]
     assert list(referral.history.values_list("from_status", "to_status")) == [("", "pending")]
 
 

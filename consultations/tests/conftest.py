@@ -6,7 +6,9 @@ from appointments.choices import Status
 from appointments.models import Appointment
 from appointments.tests.factories import AppointmentFactory
 from consultations.models import Consultation
+from consultations.signals import consultation_saved
 from consultations.tests.factories import ConsultationFactory
+from cybermed.testing import capture_signal
 from users.models import User
 
 
@@ -22,14 +24,6 @@ def consultation(appointment: Appointment) -> Consultation:
 
 @pytest.fixture
 def signal_calls() -> Iterator[list[dict]]:
-    """Connects a receiver to `consultation_saved` for the test and returns the list of its calls."""
-    from consultations.signals import consultation_saved
-
-    calls: list[dict] = []
-
-    def receiver(sender, **kwargs) -> None:
-        calls.append(kwargs)
-
-    consultation_saved.connect(receiver, weak=False, dispatch_uid="consultations-test-receiver")
-    yield calls
-    consultation_saved.disconnect(dispatch_uid="consultations-test-receiver")
+    """The keyword arguments of every `consultation_saved` sent during the test."""
+    with capture_signal(consultation_saved) as calls:
+        yield calls

@@ -4,6 +4,7 @@ from collections.abc import Callable
 import pytest
 
 from appointments.choices import Status
+from appointments.events import AppointmentChange, AppointmentEventKind
 from appointments.models import Appointment
 from appointments.signals import appointment_changed
 from appointments.tests.factories import AppointmentFactory, next_slot
@@ -17,11 +18,11 @@ def appointment(patient: User, doctor: User) -> Appointment:
 
 @pytest.fixture
 def send_event() -> Callable[..., None]:
-    """Send `appointment_changed` the way appointments.services documents it."""
+    """Send `appointment_changed` with the payload appointments.services would build."""
 
     def send(
         appointment: Appointment,
-        event: str,
+        kind: AppointmentEventKind,
         *,
         actor: User | None = None,
         previous_status: str | None = None,
@@ -29,15 +30,15 @@ def send_event() -> Callable[..., None]:
         previous_end: dt.datetime | None = None,
         referral: Appointment | None = None,
     ) -> None:
-        appointment_changed.send(
-            sender=Appointment,
-            appointment=appointment,
-            event=event,
+        change = AppointmentChange.of(
+            kind,
+            appointment,
             actor=actor,
             previous_status=previous_status,
             previous_start=previous_start,
             previous_end=previous_end,
             referral=referral,
         )
+        appointment_changed.send(sender=Appointment, change=change)
 
     return send

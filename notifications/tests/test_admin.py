@@ -1,7 +1,7 @@
 import pytest
 
 from notifications.choices import Kind
-from notifications.models import Notification, NotificationPreference, WaitlistEntry
+from notifications.tests.factories import NotificationFactory, NotificationPreferenceFactory, WaitlistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +15,8 @@ def admin_client(client, staff):
 
 
 def test_staff_searches_notifications_by_user_email(admin_client, patient, other_patient):
-    Notification.objects.create(user=patient, kind=Kind.REMINDER, title="Mine-title", message="m")
-    Notification.objects.create(user=other_patient, kind=Kind.REMINDER, title="Theirs-title", message="m")
+    NotificationFactory(user=patient, kind=Kind.REMINDER, title="Mine-title", message="m")
+    NotificationFactory(user=other_patient, kind=Kind.REMINDER, title="Theirs-title", message="m")
 
     r = admin_client.get("/admin/notifications/notification/", {"q": patient.email})
 
@@ -26,8 +26,8 @@ def test_staff_searches_notifications_by_user_email(admin_client, patient, other
 
 
 def test_staff_filters_notifications_by_kind_and_read(admin_client, patient):
-    Notification.objects.create(user=patient, kind=Kind.REMINDER, title="Reminder-title", message="m")
-    Notification.objects.create(user=patient, kind=Kind.SLOT_OPENED, title="Slot-title", message="m", is_read=True)
+    NotificationFactory(user=patient, kind=Kind.REMINDER, title="Reminder-title", message="m")
+    NotificationFactory(user=patient, kind=Kind.SLOT_OPENED, title="Slot-title", message="m", is_read=True)
 
     r = admin_client.get("/admin/notifications/notification/", {"kind__exact": Kind.SLOT_OPENED, "is_read__exact": 1})
 
@@ -37,8 +37,8 @@ def test_staff_filters_notifications_by_kind_and_read(admin_client, patient):
 
 
 def test_staff_opens_waitlist_and_preferences_admin(admin_client, patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date="2030-01-01", end_date="2030-01-02")
-    NotificationPreference.objects.create(user=patient)
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date="2030-01-01", end_date="2030-01-02")
+    NotificationPreferenceFactory(user=patient)
 
     assert admin_client.get("/admin/notifications/waitlistentry/").status_code == 200
     assert admin_client.get(f"/admin/notifications/waitlistentry/{entry.pk}/change/").status_code == 200

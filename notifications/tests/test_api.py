@@ -2,8 +2,8 @@
 
 import pytest
 
-from notifications.choices import Kind
 from notifications.models import Notification, NotificationPreference
+from notifications.tests.factories import NotificationFactory
 from users.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,8 +12,7 @@ URL = "/api/notifications/"
 
 
 def make(user, n: int = 1, **kwargs) -> list[Notification]:
-    defaults = {"kind": Kind.REMINDER, "title": "Title", "message": "Message", "data": {"k": "v"}}
-    return [Notification.objects.create(user=user, **{**defaults, **kwargs}) for _ in range(n)]
+    return NotificationFactory.create_batch(n, user=user, **{"data": {"k": "v"}, **kwargs})
 
 
 # --- list -------------------------------------------------------------------------------------------

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from appointments.choices import Status
+from appointments.events import AppointmentEventKind as Event
 from appointments.tests.factories import AppointmentFactory
 from consultations.signals import consultation_saved
 from notifications.formatting import format_local
-from notifications.models import Notification, NotificationPreference
+from notifications.models import Notification
 from notifications.services import notification_create
 from notifications.tasks import send_notification_email
+from notifications.tests.factories import NotificationFactory, NotificationPreferenceFactory
 from users.tests.factories import DoctorFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +69,7 @@ def test_doctor_confirming_emails_patient_in_clinic_time(
     lagos_appointment.location = "Room 4"
     lagos_appointment.save()
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(lagos_appointment, "confirmed", actor=lagos_doctor, previous_status=Status.PENDING)
+        send_event(lagos_appointment, Event.CONFIRMED, actor=lagos_doctor, previous_status=Status.PENDING)
 
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
@@ -87,7 +89,7 @@ def test_html_email_escapes_user_text(patient, doctor, appointment, send_event, 
     appointment.location = "<script>alert(1)</script>"
     appointment.save()
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "confirmed", actor=doctor, previous_status=Status.PENDING)
+        send_event(appointment, Event.CONFIRMED, actor=doctor, previous_status=Status.PENDING)
 
     html = mail.outbox[0].alternatives[0][0]
     assert "<script>" not in html
@@ -97,9 +99,9 @@ def test_html_email_escapes_user_text(patient, doctor, appointment, send_event, 
 def test_patient_with_email_disabled_gets_notification_but_no_email(
     patient, doctor, appointment, send_event, django_capture_on_commit_callbacks
 ):
-    NotificationPreference.objects.create(user=patient, email_enabled=False)
+    NotificationPreferenceFactory(user=patient, email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "confirmed", actor=doctor, previous_status=Status.PENDING)
+        send_event(appointment, Event.CONFIRMED, actor=doctor, previous_status=Status.PENDING)
 
     assert Notification.objects.filter(user=patient).count() == 1
     assert mail.outbox == []
@@ -107,7 +109,7 @@ def test_patient_with_email_disabled_gets_notification_but_no_email(
 
 def test_email_goes_only_to_the_recipient(patient, doctor, appointment, send_event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "created", actor=patient)
+        send_event(appointment, Event.CREATED, actor=patient)
 
     assert [m.to for m in mail.outbox] == [[doctor.email]]
 
@@ -132,7 +134,7 @@ def test_failing_mail_server_does_not_fail_the_change(
 ):
     settings.EMAIL_BACKEND = f"notifications.tests.test_emails.{backend}"
     with caplog.at_level(logging.ERROR, logger="notifications.tasks"), django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "confirmed", actor=doctor, previous_status=Status.PENDING)
+        send_event(appointment, Event.CONFIRMED, actor=doctor, previous_status=Status.PENDING)
 
     assert Notification.objects.filter(user=patient).count() == 1
     assert "could not email notification" in caplog.text
@@ -140,7 +142,7 @@ def test_failing_mail_server_does_not_fail_the_change(
 
 def test_email_task_returns_false_when_mail_server_fails(settings, patient):
     settings.EMAIL_BACKEND = "notifications.tests.test_emails.FailingEmailBackend"
-    notification = Notification.objects.create(user=patient, kind="reminder", title="t", message="m")
+    notification = NotificationFactory(user=patient, kind="reminder", title="t", message="m")
 
     assert send_notification_email.call(notification_id=notification.pk) is False
 

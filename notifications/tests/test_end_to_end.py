@@ -11,7 +11,8 @@ from appointments.models import AvailabilityRule
 from appointments.services import appointment_book
 from appointments.tests.factories import AppointmentFactory, next_slot
 from notifications.choices import Kind
-from notifications.models import Notification, WaitlistEntry
+from notifications.models import Notification
+from notifications.tests.factories import WaitlistEntryFactory
 from users.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_doctor_confirming_then_patient_cancelling_notifies_each_other_and_the_w
 ):
     start = next_slot(days=4)
     waiter = PatientFactory()
-    WaitlistEntry.objects.create(patient=waiter, doctor=open_doctor, start_date=start.date(), end_date=start.date())
+    WaitlistEntryFactory(patient=waiter, doctor=open_doctor, start_date=start.date(), end_date=start.date())
     with django_capture_on_commit_callbacks(execute=True):
         appt_id = book(client_for(patient), open_doctor, start).json()["id"]
     with django_capture_on_commit_callbacks(execute=True):

@@ -7,6 +7,7 @@ import pytest
 from django.db import transaction
 
 from appointments.choices import Status
+from appointments.events import AppointmentEventKind as Event
 from appointments.tests.factories import AppointmentFactory
 from consultations.signals import consultation_saved
 from notifications.choices import Kind
@@ -24,7 +25,7 @@ def test_patient_booking_notifies_only_the_doctor(
     patient, doctor, appointment, send_event, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "created", actor=patient)
+        send_event(appointment, Event.CREATED, actor=patient)
 
     assert recipients() == [(doctor.pk, Kind.APPOINTMENT_CREATED)]
     n = Notification.objects.get()
@@ -38,7 +39,7 @@ def test_doctor_creating_appointment_notifies_only_the_patient(
     patient, doctor, appointment, send_event, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "created", actor=doctor)
+        send_event(appointment, Event.CREATED, actor=doctor)
 
     assert recipients() == [(patient.pk, Kind.APPOINTMENT_CREATED)]
 
@@ -47,7 +48,7 @@ def test_staff_creating_appointment_notifies_both_participants(
     patient, doctor, staff, appointment, send_event, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "created", actor=staff)
+        send_event(appointment, Event.CREATED, actor=staff)
 
     assert recipients() == sorted([(patient.pk, Kind.APPOINTMENT_CREATED), (doctor.pk, Kind.APPOINTMENT_CREATED)])
 
@@ -58,7 +59,7 @@ def test_doctor_confirming_notifies_patient_with_location(
     appointment.status, appointment.location = Status.CONFIRMED, "Room 4, 1 Health Street"
     appointment.save()
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "confirmed", actor=doctor, previous_status=Status.PENDING)
+        send_event(appointment, Event.CONFIRMED, actor=doctor, previous_status=Status.PENDING)
 
     assert recipients() == [(patient.pk, Kind.APPOINTMENT_CONFIRMED)]
     n = Notification.objects.get()
@@ -80,7 +81,7 @@ def test_actor_cancelling_notifies_the_other_party(
     with django_capture_on_commit_callbacks(execute=True):
         send_event(
             appointment,
-            "cancelled",
+            Event.CANCELLED,
             actor=actor,
             previous_status=Status.PENDING,
             previous_start=appointment.start,
@@ -101,7 +102,7 @@ def test_patient_rescheduling_notifies_doctor_with_old_and_new_time(
     with django_capture_on_commit_callbacks(execute=True):
         send_event(
             appointment,
-            "rescheduled",
+            Event.RESCHEDULED,
             actor=patient,
             previous_status=Status.PENDING,
             previous_start=old_start,
@@ -126,7 +127,7 @@ def test_doctor_referring_notifies_patient_and_target_doctor_only(
     with django_capture_on_commit_callbacks(execute=True):
         send_event(
             appointment,
-            "referred",
+            Event.REFERRED,
             actor=doctor,
             previous_status=Status.CONFIRMED,
             previous_start=appointment.start,
@@ -142,7 +143,7 @@ def test_doctor_referring_notifies_patient_and_target_doctor_only(
 
 
 @pytest.mark.parametrize(
-    ("event", "kind"), [("completed", Kind.APPOINTMENT_COMPLETED), ("no_show", Kind.APPOINTMENT_NO_SHOW)]
+    ("event", "kind"), [(Event.COMPLETED, Kind.APPOINTMENT_COMPLETED), (Event.NO_SHOW, Kind.APPOINTMENT_NO_SHOW)]
 )
 def test_doctor_closing_appointment_notifies_patient_only(
     event, kind, patient, doctor, appointment, send_event, django_capture_on_commit_callbacks
@@ -153,18 +154,20 @@ def test_doctor_closing_appointment_notifies_patient_only(
     assert recipients() == [(patient.pk, kind)]
 
 
-def test_unknown_event_notifies_nobody(appointment, doctor, send_event, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("kind", list(Event))
+def test_every_event_kind_notifies_someone(kind, staff, appointment, send_event, django_capture_on_commit_callbacks):
+    """A kind added to the enum without a message would otherwise notify nobody, silently."""
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "teleported", actor=doctor)
+        send_event(appointment, kind, actor=staff, previous_status=Status.PENDING)
 
-    assert recipients() == []
+    assert recipients() != []
 
 
 def test_rolled_back_booking_notifies_nobody(patient, appointment, send_event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
-                send_event(appointment, "created", actor=patient)
+                send_event(appointment, Event.CREATED, actor=patient)
                 raise RuntimeError("booking failed after the signal")
         except RuntimeError:
             pass
@@ -175,7 +178,7 @@ def test_rolled_back_booking_notifies_nobody(patient, appointment, send_event, d
 
 def test_notifications_wait_for_commit(patient, appointment, send_event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        send_event(appointment, "created", actor=patient)
+        send_event(appointment, Event.CREATED, actor=patient)
         assert Notification.objects.count() == 0
     assert len(callbacks) == 1
 
@@ -199,6 +202,6 @@ def test_doctor_saving_consultation_notifies_patient_without_medical_content(
 
 def test_staff_actor_is_never_notified(staff, appointment, send_event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(appointment, "cancelled", actor=staff, previous_status=Status.PENDING)
+        send_event(appointment, Event.CANCELLED, actor=staff, previous_status=Status.PENDING)
 
     assert not Notification.objects.filter(user=staff).exists()

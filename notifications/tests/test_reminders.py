@@ -1,20 +1,20 @@
 """`send_reminders`: each participant of a confirmed appointment in the next 24 hours, exactly once."""
 
 import datetime as dt
-import threading
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
+from cybermed.testing import run_together
 from notifications.choices import Kind
-from notifications.models import Notification, NotificationPreference, ReminderSent
+from notifications.models import Notification, ReminderSent
 from notifications.services import reminders_send
+from notifications.tests.factories import NotificationPreferenceFactory
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_system_does_not_remind_outside_rule(status, hours, patient, doctor):
 
 
 def test_patient_with_reminders_disabled_is_not_reminded(patient, doctor, confirmed_soon):
-    NotificationPreference.objects.create(user=patient, reminders_enabled=False)
+    NotificationPreferenceFactory(user=patient, reminders_enabled=False)
 
     assert reminders_send() == 1
     assert reminded() == [(doctor.pk, confirmed_soon.pk)]
@@ -74,7 +74,7 @@ def test_patient_with_reminders_disabled_is_not_reminded(patient, doctor, confir
 def test_patient_with_email_disabled_gets_reminder_without_email(
     patient, doctor, confirmed_soon, django_capture_on_commit_callbacks
 ):
-    NotificationPreference.objects.create(user=patient, email_enabled=False)
+    NotificationPreferenceFactory(user=patient, email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert reminders_send() == 2
 
@@ -125,26 +125,8 @@ def test_two_concurrent_runs_send_each_reminder_once(patient, doctor, confirmed_
         AppointmentFactory(doctor=doctor, patient=PatientFactory(), status=Status.CONFIRMED, start=soon(4 + i))
         for i in range(5)
     ]
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
+    results = run_together([reminders_send, reminders_send])
 
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(reminders_send())
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
-    assert errors == []
     expected = 2 * (1 + len(others))
     assert sum(results) == expected
     assert ReminderSent.objects.count() == expected

@@ -6,9 +6,11 @@ import pytest
 from django.utils import timezone
 
 from appointments.choices import Status
+from appointments.events import AppointmentEventKind as Event
 from appointments.tests.factories import AppointmentFactory, next_slot
 from notifications.choices import Kind
 from notifications.models import Notification, WaitlistEntry
+from notifications.tests.factories import WaitlistEntryFactory
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +42,8 @@ def test_patient_joins_waitlist(client_for, patient, doctor):
 
 
 def test_patient_lists_only_own_entries(client_for, patient, other_patient, doctor):
-    mine = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
-    WaitlistEntry.objects.create(patient=other_patient, doctor=doctor, start_date=today(), end_date=today())
+    mine = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
+    WaitlistEntryFactory(patient=other_patient, doctor=doctor, start_date=today())
 
     r = client_for(patient).get(URL)
 
@@ -52,7 +54,7 @@ def test_patient_lists_only_own_entries(client_for, patient, other_patient, doct
 
 def test_patient_lists_entries_in_bounded_queries(client_for, patient, django_assert_max_num_queries):
     for doctor in DoctorFactory.create_batch(25):
-        WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+        WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
     client = client_for(patient)
 
     with django_assert_max_num_queries(3):
@@ -61,7 +63,7 @@ def test_patient_lists_entries_in_bounded_queries(client_for, patient, django_as
 
 
 def test_patient_leaves_waitlist(client_for, patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
 
     r = client_for(patient).delete(f"{URL}{entry.pk}/")
 
@@ -70,7 +72,7 @@ def test_patient_leaves_waitlist(client_for, patient, doctor):
 
 
 def test_patient_deleting_another_patients_entry_gets_404(client_for, patient, other_patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=other_patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=other_patient, doctor=doctor, start_date=today())
 
     assert client_for(patient).delete(f"{URL}{entry.pk}/").status_code == 404
     assert WaitlistEntry.objects.filter(pk=entry.pk).exists()
@@ -84,7 +86,7 @@ def test_patient_deleting_missing_entry_gets_404(pk, client_for, patient):
 @pytest.mark.parametrize("user_name", ["doctor", "staff"])
 def test_non_patient_using_waitlist_gets_403(user_name, request, client_for, patient, doctor):
     user = request.getfixturevalue(user_name)
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
     client = client_for(user)
 
     assert client.get(URL).status_code == 403
@@ -94,7 +96,7 @@ def test_non_patient_using_waitlist_gets_403(user_name, request, client_for, pat
 
 
 def test_anonymous_using_waitlist_gets_401(client_for, patient, doctor):
-    entry = WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=today(), end_date=today())
+    entry = WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=today())
     client = client_for(None)
 
     assert client.get(URL).status_code == 401
@@ -187,14 +189,14 @@ def test_patient_sending_non_object_gets_400(client_for, patient):
 
 
 def wait(patient, doctor, first: dt.date, last: dt.date) -> WaitlistEntry:
-    return WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=first, end_date=last)
+    return WaitlistEntryFactory(patient=patient, doctor=doctor, start_date=first, end_date=last)
 
 
 def slot_opened() -> list[Notification]:
     return list(Notification.objects.filter(kind=Kind.SLOT_OPENED).order_by("user_id"))
 
 
-def free(send_event, appointment, event: str, actor, captured, **kwargs) -> None:
+def free(send_event, appointment, event: Event, actor, captured, **kwargs) -> None:
     with captured(execute=True):
         send_event(
             appointment,
@@ -222,7 +224,7 @@ def test_cancellation_notifies_waiting_patients_in_range_only(
     appt.status = Status.CANCELLED
     appt.save()
 
-    free(send_event, appt, "cancelled", patient, django_capture_on_commit_callbacks)
+    free(send_event, appt, Event.CANCELLED, patient, django_capture_on_commit_callbacks)
 
     notes = slot_opened()
     assert [n.user_id for n in notes] == sorted([waiting.pk, also_waiting.pk])
@@ -249,7 +251,7 @@ def test_waitlist_range_uses_doctors_local_date(patient, send_event, django_capt
     wait(local_waiter, doctor, utc_day + dt.timedelta(days=1), utc_day + dt.timedelta(days=1))
     wait(utc_waiter, doctor, utc_day, utc_day)
 
-    free(send_event, appt, "cancelled", patient, django_capture_on_commit_callbacks)
+    free(send_event, appt, Event.CANCELLED, patient, django_capture_on_commit_callbacks)
 
     notes = slot_opened()
     assert [n.user_id for n in notes] == [local_waiter.pk]
@@ -269,7 +271,7 @@ def test_rescheduling_away_notifies_waiters_of_the_old_slot(
     free(
         send_event,
         appt,
-        "rescheduled",
+        Event.RESCHEDULED,
         patient,
         django_capture_on_commit_callbacks,
         previous_status=Status.CONFIRMED,
@@ -291,7 +293,7 @@ def test_referral_notifies_waiters_of_the_original_doctor(
     wait(waiter, doctor, appt.start.date(), appt.start.date())
     wait(other_waiter, other_doctor, appt.start.date(), appt.start.date())
 
-    free(send_event, appt, "referred", doctor, django_capture_on_commit_callbacks, referral=referral)
+    free(send_event, appt, Event.REFERRED, doctor, django_capture_on_commit_callbacks, referral=referral)
 
     assert [n.user_id for n in slot_opened()] == [waiter.pk]
     assert slot_opened()[0].data["doctor"] == doctor.pk
@@ -300,10 +302,10 @@ def test_referral_notifies_waiters_of_the_original_doctor(
 @pytest.mark.parametrize(
     ("event", "previous_status", "days"),
     [
-        ("completed", Status.CONFIRMED, 5),  # not a freed slot
-        ("cancelled", Status.COMPLETED, 5),  # was not holding the time
-        ("cancelled", Status.CONFIRMED, -2),  # already past
-        ("confirmed", Status.PENDING, 5),
+        (Event.COMPLETED, Status.CONFIRMED, 5),  # not a freed slot
+        (Event.CANCELLED, Status.COMPLETED, 5),  # was not holding the time
+        (Event.CANCELLED, Status.CONFIRMED, -2),  # already past
+        (Event.CONFIRMED, Status.PENDING, 5),
     ],
 )
 def test_no_slot_opened_when_nothing_bookable_was_freed(

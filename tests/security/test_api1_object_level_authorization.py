@@ -15,6 +15,7 @@ from consultations.models import Consultation
 from consultations.tests.factories import ConsultationFactory
 from notifications.choices import Kind
 from notifications.models import Notification, WaitlistEntry
+from notifications.tests.factories import NotificationFactory, WaitlistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +185,7 @@ def test_attacker_listing_consultations_of_victim_sees_nothing(
 
 @pytest.fixture
 def victim_notification(other_patient) -> Notification:
-    return Notification.objects.create(
+    return NotificationFactory(
         user=other_patient, kind=Kind.APPOINTMENT_CONFIRMED, title="Confirmed", message="Your HIV test visit"
     )
 
@@ -239,7 +240,7 @@ def test_doctor_sees_patient_once_they_have_an_appointment(bearer, other_doctor,
 @pytest.fixture
 def victim_waitlist_entry(other_patient, doctor) -> WaitlistEntry:
     start = next_slot(days=1).date()
-    return WaitlistEntry.objects.create(
+    return WaitlistEntryFactory(
         patient=other_patient, doctor=doctor, start_date=start, end_date=start + dt.timedelta(days=7)
     )
 

@@ -12,7 +12,7 @@ from appointments.tests.factories import AppointmentFactory, AvailabilityRuleFac
 from consultations.models import Consultation
 from consultations.tests.factories import ConsultationFactory
 from notifications.choices import Kind
-from notifications.models import Notification
+from notifications.tests.factories import NotificationFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -263,7 +263,7 @@ def test_waitlist_entry_cannot_be_created_for_another_patient(bearer, patient, o
 
 
 def test_notification_read_cannot_rewrite_content(bearer, patient):
-    note = Notification.objects.create(user=patient, kind=Kind.REMINDER, title="Reminder", message="Tomorrow")
+    note = NotificationFactory(user=patient, kind=Kind.REMINDER, title="Reminder", message="Tomorrow")
     r = bearer(patient).post(f"/api/notifications/{note.pk}/read/", {"title": "Forged", "user": 1}, format="json")
     assert r.status_code == 200
     note.refresh_from_db()

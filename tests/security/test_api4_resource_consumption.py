@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from appointments.tests.factories import AppointmentFactory, next_slot
 from notifications.models import Notification
+from notifications.tests.factories import NotificationFactory
 from users.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -53,9 +54,7 @@ def image_file(size: tuple[int, int], fmt: str = "PNG", name: str = "pic.png") -
 
 
 def test_huge_page_size_on_notifications_capped_at_100(bearer, patient):
-    Notification.objects.bulk_create(
-        [Notification(user=patient, kind="created", title=f"t{i}", message="m") for i in range(105)]
-    )
+    Notification.objects.bulk_create(NotificationFactory.build_batch(105, user=patient))
     r = bearer(patient).get("/api/notifications/", {"page_size": 100000})
     assert r.status_code == 200
     assert (r.json()["count"], len(r.json()["results"])) == (105, 100)

@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from cybermed.testing import assert_json_503
 from tests.security.conftest import access_token_for
 
 pytestmark = pytest.mark.django_db
@@ -15,14 +16,6 @@ def database_down(error_class):
         raise error_class("connection to server at 127.0.0.1 failed: Connection refused")
 
     return connection.execute_wrapper(blocker)
-
-
-def assert_json_503(r) -> None:
-    assert r.status_code == 503, (r.status_code, r.content[:300])
-    assert r["Content-Type"].startswith("application/json")
-    assert r["Retry-After"] == "5"
-    assert b"Traceback" not in r.content
-    assert b"127.0.0.1" not in r.content  # the driver's message stays in our logs
 
 
 @pytest.mark.parametrize("error_class", [OperationalError, InterfaceError])

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from cybermed.testing import assert_json_503
 from tests.system import servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
@@ -24,13 +25,6 @@ def server(database_url, proxy, log_dir) -> servers.Server:
     server = servers.start_gunicorn(servers.base_env(through_proxy, DB_CONN_MAX_AGE="60"), log_dir, workers=1)
     yield server
     server.stop()
-
-
-def assert_json_503(response) -> None:
-    assert response.status_code == 503, (response.status_code, response.text[:300])
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert response.json()["code" if "code" in response.json() else "status"] in {"service_unavailable", "error"}
-    assert "Traceback" not in response.text
 
 
 def test_server_answers_503_json_while_database_is_down_and_recovers_without_restart(database_url, proxy, server):

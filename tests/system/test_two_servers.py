@@ -2,12 +2,11 @@
 
 import datetime as dt
 import secrets
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
 
+from cybermed.testing import run_together
 from tests.system import servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
@@ -43,20 +42,15 @@ def client_ip() -> dict[str, str]:
 
 
 def test_twenty_concurrent_bookings_of_one_slot_across_two_servers_yield_one_appointment(database_url, seeded, pair):
-    barrier = threading.Barrier(PATIENTS)
-
     def book(i: int):
-        server = pair[i % 2]
-        barrier.wait(timeout=30)
-        return server.post(
+        return lambda: pair[i % 2].post(
             "/api/appointments/",
             json={"doctor": seeded["doctor"]["id"], "start": seeded["slot"], "reason_for_visit": "race"},
             headers={"Authorization": f"Bearer {seeded['patients'][i]['access']}"},
             timeout=60,
         )
 
-    with ThreadPoolExecutor(PATIENTS) as pool:
-        responses = list(pool.map(book, range(PATIENTS)))
+    responses = run_together([book(i) for i in range(PATIENTS)])
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * (PATIENTS - 1), [(r.status_code, r.text[:200]) for r in responses]
@@ -83,24 +77,13 @@ def test_login_throttle_counts_attempts_made_on_both_servers_together(seeded, pa
     assert a.post("/api/auth/login/", json=credentials, headers=client_ip()).status_code == 200  # someone else
 
 
-def concurrently(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_one_patient_racing_bookings_on_both_servers_stops_at_booking_limit(database_url, seeded, pair):
     patient = seeded["patients"][PATIENTS]
     first = dt.datetime.fromisoformat(seeded["slot"]) + dt.timedelta(days=2)
     starts = [(first + dt.timedelta(hours=i)).isoformat() for i in range(8)]
     headers = {"Authorization": f"Bearer {patient['access']}"}
     body = {"doctor": seeded["doctor"]["id"], "reason_for_visit": "hoarding"}
-    responses = concurrently(
+    responses = run_together(
         [
             lambda i=i: pair[i % 2].post("/api/appointments/", json={**body, "start": starts[i]}, headers=headers)
             for i in range(len(starts))
@@ -123,7 +106,7 @@ def test_one_refresh_token_replayed_at_once_on_both_servers_rotates_exactly_once
     login = pair[0].post("/api/auth/login/", json=credentials, headers=client_ip())
     assert login.status_code == 200
     refresh = login.json()["refresh"]
-    responses = concurrently(
+    responses = run_together(
         [lambda i=i: pair[i % 2].post("/api/auth/login/refresh/", json={"refresh": refresh}) for i in range(10)]
     )
     assert sorted(r.status_code for r in responses) == [200] + [401] * 9
