@@ -142,9 +142,6 @@ class AutoSchema(SpectacularAutoSchema):
         # A view that authenticates nobody takes no credentials (rather than optional ones).
         return super().get_auth() if self.view.get_authenticators() else []
 
-    def _permissions(self) -> list:
-        return self.view.get_permissions()
-
     def _has_validated_input(self) -> bool:
         if self._get_request_body():
             return True
@@ -162,7 +159,7 @@ class AutoSchema(SpectacularAutoSchema):
     def _standard_responses(self) -> Iterator[tuple[str, OpenApiResponse]]:
         if self._has_validated_input():
             yield "400", OpenApiResponse(self._validation_error(), description="The input is not valid.")
-        permissions = self._permissions()
+        permissions = self.view.get_permissions()
         if not all(isinstance(p, AllowAny) for p in permissions):
             yield "401", error("No access token, or one that is invalid or expired.")
         beyond = [p for p in permissions if not isinstance(p, (IsAuthenticated, AllowAny))]

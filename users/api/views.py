@@ -89,7 +89,10 @@ class RefreshView(PublicView):
 
     @extend_schema(responses={200: TokenPairSerializer, 401: error("The refresh token is invalid, expired or spent.")})
     def post(self, request: Request) -> Response:
-        """Spend a refresh token for a new pair. Each refresh token works once."""
+        """Spend a refresh token for a new pair.
+
+        Each refresh token works once.
+        """
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(services.token_refresh(refresh=serializer.validated_data["refresh"]))
@@ -100,7 +103,10 @@ class LogoutView(APIView):
 
     @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
-        """Revoke one of your refresh tokens. Someone else's, or an invalid one, is a 400."""
+        """Revoke one of your refresh tokens.
+
+        Someone else's, or an invalid one, is a 400.
+        """
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.token_revoke(user=request.user, refresh=serializer.validated_data["refresh"])
@@ -142,7 +148,10 @@ class PasswordResetView(PublicView):
 
     @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
-        """Ask for a password-reset email. The answer is the same whether or not the account exists."""
+        """Ask for a password-reset email.
+
+        The answer is the same whether or not the account exists.
+        """
         serializer = EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_request_password_reset(email=serializer.validated_data["email"])
