@@ -230,6 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "cybermed.api.throttles.AnonThrottle",
         "cybermed.api.throttles.UserThrottle",
+        "cybermed.api.throttles.ScopedThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "NUM_PROXIES": NUM_PROXIES,

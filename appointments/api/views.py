@@ -1,13 +1,6 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -20,71 +13,43 @@ from appointments import selectors, services
 from appointments.api import serializers as s
 from appointments.api.filters import AppointmentFilter
 from appointments.models import Appointment, AvailabilityRule, TimeOff
+from cybermed.api.schema import conflict
+from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
 from users.api.permissions import IsDoctor, IsPatient
 from users.selectors import doctor_list_visible
 
-CONFLICT = inline_serializer(
-    "Conflict",
-    {
-        "detail": serializers.CharField(),
-        "code": serializers.ChoiceField(
-            choices=["slot_unavailable", "invalid_transition", "already_exists", "booking_limit"]
-        ),
-    },
-)
-ERRORS = {
-    400: OpenApiResponse(description="Validation error: a map of field names to messages."),
-    401: OpenApiResponse(description="Missing or invalid token."),
-    403: OpenApiResponse(description="Wrong role for this operation."),
-    404: OpenApiResponse(description="Not found, or not yours."),
-}
-SLOT_409 = OpenApiResponse(
-    CONFLICT,
-    description="`slot_unavailable`: the doctor or the patient is already busy, or the time is in the past, "
-    "off the doctor's slot grid, outside their availability or in their time off. `booking_limit`: a patient "
-    "booking for themselves already holds MAX_ACTIVE_APPOINTMENTS_PER_PATIENT active upcoming appointments "
-    "(whoever made them); a doctor booking for a patient is not limited.",
-)
-TRANSITION_409 = OpenApiResponse(
-    CONFLICT, description="`invalid_transition`: not allowed from the current status (or not yet / no longer)."
-)
-
-
-def _errors(*codes: int, **extra: OpenApiResponse) -> dict:
-    responses = {code: ERRORS[code] for code in codes}
-    responses.update({int(code): response for code, response in extra.items()})
-    return responses
+TRANSITION_409 = conflict(InvalidTransition, description="(Or not yet, or no longer.)")
+BOOKING_409 = conflict(SlotUnavailable, BookingLimit)
+MOVE_409 = conflict(InvalidTransition, SlotUnavailable)
 
 
 # --- Availability and time off ------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List my weekly availability rules",
-        responses={200: s.AvailabilityRuleSerializer(many=True), **_errors(401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="One of my availability rules", responses={200: s.AvailabilityRuleSerializer, **_errors(401, 403, 404)}
-    ),
-    create=extend_schema(
-        summary="Add a weekly availability rule",
-        description="Times are `HH:MM` in the doctor's time zone. Several rules per day are allowed; a rule "
-        "overlapping another of the same weekday, or ending before it starts, is a 400.",
-        responses={201: s.AvailabilityRuleSerializer, **_errors(400, 401, 403)},
-    ),
-    update=extend_schema(
-        summary="Replace an availability rule",
-        responses={200: s.AvailabilityRuleSerializer, **_errors(400, 401, 403, 404)},
-    ),
-    partial_update=extend_schema(
-        summary="Change an availability rule",
-        responses={200: s.AvailabilityRuleSerializer, **_errors(400, 401, 403, 404)},
-    ),
-    destroy=extend_schema(summary="Delete an availability rule", responses={204: None, **_errors(401, 403, 404)}),
-)
 class AvailabilityRuleViewSet(viewsets.ModelViewSet):
-    """A doctor's own weekly availability (doctors only)."""
+    """A doctor's own weekly availability (doctors only).
+
+    list:
+    List my weekly availability rules
+
+    retrieve:
+    One of my availability rules
+
+    create:
+    Add a weekly availability rule
+
+    Times are `HH:MM` in the doctor's time zone. Several rules per day are allowed; a rule overlapping
+    another of the same weekday, or ending before it starts, is a 400.
+
+    update:
+    Replace an availability rule
+
+    partial_update:
+    Change an availability rule
+
+    destroy:
+    Delete an availability rule
+    """
 
     serializer_class = s.AvailabilityRuleSerializer
     permission_classes = [IsDoctor]
@@ -105,26 +70,27 @@ class AvailabilityRuleViewSet(viewsets.ModelViewSet):
         services.availability_rule_delete(rule=instance)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List my time off", responses={200: s.TimeOffSerializer(many=True), **_errors(401, 403)}
-    ),
-    retrieve=extend_schema(
-        summary="One period of my time off", responses={200: s.TimeOffSerializer, **_errors(401, 403, 404)}
-    ),
-    create=extend_schema(
-        summary="Add time off",
-        description="`start` and `end` are ISO 8601 datetimes with an offset (naive → 400); end must be after start. "
-        "Existing appointments in the period are not cancelled automatically.",
-        responses={201: s.TimeOffSerializer, **_errors(400, 401, 403)},
-    ),
-    partial_update=extend_schema(
-        summary="Change time off", responses={200: s.TimeOffSerializer, **_errors(400, 401, 403, 404)}
-    ),
-    destroy=extend_schema(summary="Delete time off", responses={204: None, **_errors(401, 403, 404)}),
-)
 class TimeOffViewSet(viewsets.ModelViewSet):
-    """A doctor's own exceptions to their weekly availability (doctors only)."""
+    """A doctor's own exceptions to their weekly availability (doctors only).
+
+    list:
+    List my time off
+
+    retrieve:
+    One period of my time off
+
+    create:
+    Add time off
+
+    `start` and `end` are ISO 8601 datetimes with an offset (naive → 400); end must be after start.
+    Existing appointments in the period are not cancelled automatically.
+
+    partial_update:
+    Change time off
+
+    destroy:
+    Delete time off
+    """
 
     serializer_class = s.TimeOffSerializer
     permission_classes = [IsDoctor]
@@ -151,21 +117,18 @@ class DoctorSlotsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        summary="Free slots of a doctor",
-        description="Bookable slots on the doctor's local dates `start`..`end` (both inclusive, `end` at most 62 days "
-        "after `start`, like the waitlist's range; dates within 0001-01-08..9999-12-24): inside "
-        "the weekly rules in the doctor's time zone (a 09:00 rule stays 09:00 local across DST changes; wall times "
-        "skipped by a spring-forward change are skipped, repeated ones use their first occurrence), cut into "
-        "`slot_minutes` from each rule's start, minus time off, active appointments and the past. A plain ordered "
-        "array, not paginated. Every slot listed here can be booked with `POST /api/appointments/`.",
-        parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="First local date (YYYY-MM-DD)"),
-            OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="Last local date, inclusive"),
-        ],
-        responses={200: s.SlotSerializer(many=True), **_errors(400, 401, 404)},
-    )
+    @extend_schema(parameters=[s.SlotQuerySerializer], responses=s.SlotSerializer(many=True))
     def get(self, request: Request, doctor_id: int) -> Response:
+        """Free slots of a doctor
+
+        Bookable slots on the doctor's local dates `start`..`end` (both inclusive, `end` at most 62 days
+        after `start`, like the waitlist's range; dates within 0001-01-08..9999-12-24): inside the weekly
+        rules in the doctor's time zone (a 09:00 rule stays 09:00 local across DST changes; wall times
+        skipped by a spring-forward change are skipped, repeated ones use their first occurrence), cut
+        into `slot_minutes` from each rule's start, minus time off, active appointments and the past. A
+        plain ordered array, not paginated. Every slot listed here can be booked with
+        `POST /api/appointments/`.
+        """
         query = s.SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         doctor = get_object_or_404(doctor_list_visible(), pk=doctor_id)
@@ -180,55 +143,12 @@ class DoctorSlotsView(APIView):
 # --- Appointments --------------------------------------------------------------------------------
 
 
-def _action_schema(
-    summary: str,
-    request: object,
-    *codes: int,
-    ok: int = 200,
-    conflict: OpenApiResponse = TRANSITION_409,
-    response: object = s.AppointmentSerializer,
-    description: str = "",
-) -> object:
-    return extend_schema(
-        summary=summary,
-        description=description,
-        request=request,
-        responses={ok: response, **_errors(*codes), 409: conflict},
-    )
-
-
 @extend_schema_view(
-    list=extend_schema(
-        summary="List my appointments",
-        description="Patients see theirs, doctors theirs, staff all. Ordered by `start` unless `ordering` is given "
-        "(`start`, `end`, `created_at`, `status`; prefix `-` for descending).",
-        responses={200: s.AppointmentSerializer(many=True), **_errors(400, 401)},
-    ),
-    retrieve=extend_schema(summary="One appointment", responses={200: s.AppointmentSerializer, **_errors(401, 404)}),
     create=extend_schema(
-        summary="Book an appointment",
-        description="A patient sends `{doctor, start, reason_for_visit}` and gets a `pending` appointment one slot "
-        "long. A doctor sends `{patient, start, reason_for_visit, end?}` and gets a `confirmed` one; `start` must be "
-        "on their slot grid and the whole appointment inside their availability. Datetimes need an offset (naive → "
-        "400); unknown or unbookable doctor/patient ids → 400. Anything wrong with the time itself (past, off the "
-        "grid, outside availability, time off, someone already busy) → 409 `slot_unavailable`, the same answer a "
-        "concurrent booking gets from the database.",
-        request=s.AppointmentCreateSerializer,
-        responses={201: s.AppointmentSerializer, **_errors(400, 401, 403), 409: SLOT_409},
+        request=s.AppointmentCreateSerializer, responses={201: s.AppointmentSerializer, 409: BOOKING_409}
     ),
-    partial_update=extend_schema(
-        summary="Edit reason or location",
-        description="The patient may change `reason_for_visit` while the appointment is pending; the doctor may "
-        "change `location` while it is active. Any other field (status, start, doctor, …) or a field the caller may "
-        "not change → 400 naming it; use the actions for status and time changes.",
-        request=s.AppointmentUpdateSerializer,
-        responses={200: s.AppointmentSerializer, **_errors(400, 401, 403, 404)},
-    ),
-    destroy=extend_schema(
-        summary="Cancel an appointment",
-        description="Same as `POST …/cancel/` without a reason; the record stays with status `cancelled`.",
-        responses={204: None, **_errors(401, 403, 404), 409: TRANSITION_409},
-    ),
+    partial_update=extend_schema(request=s.AppointmentUpdateSerializer),
+    destroy=extend_schema(responses={204: None, 409: TRANSITION_409}),
 )
 class AppointmentViewSet(
     mixins.ListModelMixin,
@@ -238,7 +158,17 @@ class AppointmentViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Appointments between a patient and a doctor, and every change to them."""
+    """Appointments between a patient and a doctor, and every change to them.
+
+    list:
+    List my appointments
+
+    Patients see theirs, doctors theirs, staff all. Ordered by `start` unless `ordering` is given
+    (`start`, `end`, `created_at`, `status`; prefix `-` for descending).
+
+    retrieve:
+    One appointment
+    """
 
     serializer_class = s.AppointmentSerializer
     filterset_class = AppointmentFilter
@@ -246,23 +176,15 @@ class AppointmentViewSet(
     ordering = ["start", "id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    # Reading is for participants and staff; acting is for participants in the right role.
+    # Reading is for participants and staff; acting is for participants in the right role (each action
+    # declares its roles).
     READ_ACTIONS = frozenset({"list", "retrieve", "history"})
+    PARTICIPANT_WRITES = frozenset({"create", "partial_update", "destroy"})
 
     def get_permissions(self) -> list:
-        roles = {
-            "create": [IsPatient | IsDoctor],
-            "partial_update": [IsPatient | IsDoctor],
-            "destroy": [IsPatient | IsDoctor],
-            "cancel": [IsPatient | IsDoctor],
-            "reschedule": [IsPatient | IsDoctor],
-            "notes": [IsPatient | IsDoctor],
-            "confirm": [IsDoctor],
-            "complete": [IsDoctor],
-            "no_show": [IsDoctor],
-            "refer": [IsDoctor],
-        }
-        return [permission() for permission in roles.get(self.action, [IsAuthenticated])]
+        if self.action in self.PARTICIPANT_WRITES:
+            return [(IsPatient | IsDoctor)()]
+        return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Appointment]:
         if getattr(self, "swagger_fake_view", False):
@@ -273,6 +195,17 @@ class AppointmentViewSet(
         return selectors.appointment_list_participating(user=user)
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """Book an appointment
+
+        A patient sends `{doctor, start, reason_for_visit}` and gets a `pending` appointment one slot long.
+        A doctor sends `{patient, start, reason_for_visit, end?}` and gets a `confirmed` one; `start` must
+        be on their slot grid and the whole appointment inside their availability. Datetimes need an offset
+        (naive → 400); unknown or unbookable doctor/patient ids → 400. Anything wrong with the time itself
+        (past, off the grid, outside availability, time off, someone already busy) → 409
+        `slot_unavailable`, the same answer a concurrent booking gets from the database. A patient booking
+        for themselves who already holds MAX_ACTIVE_APPOINTMENTS_PER_PATIENT active upcoming appointments
+        (whoever made them) → 409 `booking_limit`; appointments a doctor books for a patient are not limited.
+        """
         data = s.AppointmentCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -288,6 +221,12 @@ class AppointmentViewSet(
         return self._render(appointment, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """Edit reason or location
+
+        The patient may change `reason_for_visit` while the appointment is pending; the doctor may change
+        `location` while it is active. Any other field (status, start, doctor, …) or a field the caller may
+        not change → 400 naming it; use the actions for status and time changes.
+        """
         appointment = self.get_object()
         data = s.AppointmentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -295,20 +234,20 @@ class AppointmentViewSet(
         return self._render(appointment)
 
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """Cancel an appointment
+
+        Same as `POST …/cancel/` without a reason; the record stays with status `cancelled`.
+        """
         services.appointment_cancel(appointment=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @_action_schema(
-        "Confirm (doctor)",
-        s.ConfirmSerializer,
-        400,
-        401,
-        403,
-        404,
-        description="pending → confirmed, before the start. `location` defaults to the clinic address.",
-    )
-    @action(detail=True, methods=["post"])
+    @extend_schema(responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
+    @action(detail=True, methods=["post"], serializer_class=s.ConfirmSerializer, permission_classes=[IsDoctor])
     def confirm(self, request: Request, pk: str) -> Response:
+        """Confirm (doctor)
+
+        pending → confirmed, before the start. `location` defaults to the clinic address.
+        """
         appointment = self.get_object()
         data = self._input(s.ConfirmSerializer)
         appointment = services.appointment_confirm(
@@ -316,61 +255,65 @@ class AppointmentViewSet(
         )
         return self._render(appointment)
 
-    @_action_schema("Cancel", s.CancelSerializer, 400, 401, 403, 404, description="pending/confirmed → cancelled.")
-    @action(detail=True, methods=["post"])
+    @extend_schema(responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
+    @action(
+        detail=True, methods=["post"], serializer_class=s.CancelSerializer, permission_classes=[IsPatient | IsDoctor]
+    )
     def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel
+
+        pending/confirmed → cancelled.
+        """
         appointment = self.get_object()
         data = self._input(s.CancelSerializer)
         appointment = services.appointment_cancel(appointment=appointment, by=request.user, reason=data["reason"])
         return self._render(appointment)
 
-    @_action_schema(
-        "Reschedule",
-        s.RescheduleSerializer,
-        400,
-        401,
-        403,
-        404,
-        conflict=OpenApiResponse(CONFLICT, description="`invalid_transition` (not active) or `slot_unavailable`."),
-        description="Move a pending/confirmed appointment to another bookable time (same checks as booking). A "
-        "patient's reschedule returns it to `pending`; a doctor's keeps the status and the length.",
+    @extend_schema(responses={200: s.AppointmentSerializer, 409: MOVE_409})
+    @action(
+        detail=True,
+        methods=["post"],
+        serializer_class=s.RescheduleSerializer,
+        permission_classes=[IsPatient | IsDoctor],
     )
-    @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str) -> Response:
+        """Reschedule
+
+        Move a pending/confirmed appointment to another bookable time (same checks as booking). A patient's
+        reschedule returns it to `pending`; a doctor's keeps the status and the length.
+        """
         appointment = self.get_object()
         data = self._input(s.RescheduleSerializer)
         appointment = services.appointment_reschedule(appointment=appointment, by=request.user, start=data["start"])
         return self._render(appointment)
 
-    @_action_schema(
-        "Mark completed (doctor)", None, 401, 403, 404, description="confirmed → completed, once the start has passed."
-    )
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=None, responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
+    @action(detail=True, methods=["post"], permission_classes=[IsDoctor])
     def complete(self, request: Request, pk: str) -> Response:
+        """Mark completed (doctor)
+
+        confirmed → completed, once the start has passed.
+        """
         return self._render(services.appointment_complete(appointment=self.get_object(), by=request.user))
 
-    @_action_schema(
-        "Mark no-show (doctor)", None, 401, 403, 404, description="confirmed → no_show, once the start has passed."
-    )
-    @action(detail=True, methods=["post"], url_path="no-show")
+    @extend_schema(request=None, responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
+    @action(detail=True, methods=["post"], url_path="no-show", permission_classes=[IsDoctor])
     def no_show(self, request: Request, pk: str) -> Response:
+        """Mark no-show (doctor)
+
+        confirmed → no_show, once the start has passed.
+        """
         return self._render(services.appointment_no_show(appointment=self.get_object(), by=request.user))
 
-    @_action_schema(
-        "Refer to another doctor (doctor)",
-        s.ReferSerializer,
-        400,
-        401,
-        403,
-        404,
-        ok=201,
-        conflict=OpenApiResponse(CONFLICT, description="`invalid_transition` (not active) or `slot_unavailable`."),
-        description="The target must be another bookable doctor of the same specialty (else 400). This appointment "
-        "becomes `referred`; a new `pending` one with the target doctor at `start` (default: the same time) is "
-        "created, linked both ways, and returned.",
-    )
-    @action(detail=True, methods=["post"])
+    @extend_schema(responses={201: s.AppointmentSerializer, 409: MOVE_409})
+    @action(detail=True, methods=["post"], serializer_class=s.ReferSerializer, permission_classes=[IsDoctor])
     def refer(self, request: Request, pk: str) -> Response:
+        """Refer to another doctor (doctor)
+
+        The target must be another bookable doctor of the same specialty (else 400). This appointment
+        becomes `referred`; a new `pending` one with the target doctor at `start` (default: the same time)
+        is created, linked both ways, and returned.
+        """
         appointment = self.get_object()
         data = self._input(s.ReferSerializer)
         referral = services.appointment_refer(
@@ -382,40 +325,44 @@ class AppointmentViewSet(
         )
         return self._render(referral, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Status history",
-        description="Every status change, oldest first, as a plain (unpaginated) list. The creation is the first "
-        'entry (`from_status` ""); reschedules are entries too, with the old time in `reason`.',
-        responses={200: s.StatusChangeSerializer(many=True), **_errors(401, 404)},
-    )
+    @extend_schema(responses=s.StatusChangeSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request: Request, pk: str) -> Response:
+        """Status history
+
+        Every status change, oldest first, as a plain (unpaginated) list. The creation is the first entry
+        (`from_status` ""); reschedules are entries too, with the old time in `reason`.
+        """
         changes = selectors.appointment_history(appointment=self.get_object())
         return Response(s.StatusChangeSerializer(changes, many=True).data)
 
-    @extend_schema(
-        methods=["GET"],
-        summary="Notes (participants)",
-        responses={200: s.AppointmentNoteSerializer(many=True), **_errors(401, 403, 404)},
+    @extend_schema(responses=s.AppointmentNoteSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        serializer_class=s.AppointmentNoteSerializer,
+        permission_classes=[IsPatient | IsDoctor],
     )
-    @extend_schema(
-        methods=["POST"],
-        summary="Add a note (participants)",
-        request=s.AppointmentNoteSerializer,
-        responses={201: s.AppointmentNoteSerializer, **_errors(400, 401, 403, 404)},
-    )
-    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def notes(self, request: Request, pk: str) -> Response:
-        appointment = self.get_object()
-        if request.method == "POST":
-            data = s.AppointmentNoteSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            note = services.appointment_note_create(
-                appointment=appointment, author=request.user, text=data.validated_data["text"]
-            )
-            return Response(s.AppointmentNoteSerializer(note).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(selectors.appointment_notes(appointment=appointment))
+        """Notes (participants)
+
+        The appointment's notes, oldest first.
+        """
+        page = self.paginate_queryset(selectors.appointment_notes(appointment=self.get_object()))
         return self.get_paginated_response(s.AppointmentNoteSerializer(page, many=True).data)
+
+    @extend_schema(responses={201: s.AppointmentNoteSerializer})
+    @notes.mapping.post
+    def add_note(self, request: Request, pk: str) -> Response:
+        """Add a note (participants)"""
+        appointment = self.get_object()
+        data = s.AppointmentNoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.appointment_note_create(
+            appointment=appointment, author=request.user, text=data.validated_data["text"]
+        )
+        return Response(s.AppointmentNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
     def _input(self, serializer_class: type[serializers.Serializer]) -> dict:
         data = serializer_class(data=self.request.data)

@@ -24,6 +24,10 @@ class HealthView(APIView):
 
     @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer}, tags=["health"])
     def get(self, request: Request) -> Response:
+        """Health check
+
+        200 when the database answers; 503 with Retry-After when it does not.
+        """
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")

@@ -3,13 +3,8 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import filters, generics, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -18,15 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cybermed.api.parsers import JSONParser
-from cybermed.api.throttles import (
-    ActivationResendThrottle,
-    AnonThrottle,
-    LoginThrottle,
-    PasswordResetThrottle,
-    RefreshThrottle,
-    RegisterThrottle,
-    UserThrottle,
-)
+from cybermed.api.schema import error
 from users import selectors, services
 from users.api.filters import DoctorFilter, PatientFilter
 from users.api.permissions import IsDoctor, IsDoctorOrStaff, IsPatient, IsStaff
@@ -50,16 +37,7 @@ from users.api.serializers import (
 from users.authentication import JWTAuthentication
 from users.models import DoctorProfile, PatientProfile, User
 
-Error = inline_serializer("UsersError", fields={"detail": serializers.CharField()})
-CodedError = inline_serializer(
-    "UsersCodedError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
-)
-R400 = OpenApiResponse(description="Validation error: a map of field names to messages.")
-R401 = OpenApiResponse(Error, description="Not authenticated.")
-R403 = OpenApiResponse(Error, description="Authenticated, but not allowed (wrong role).")
-R404 = OpenApiResponse(Error, description="Not found, or not yours.")
-R429 = OpenApiResponse(Error, description="Throttled; see Retry-After.")
-R401_CODED = OpenApiResponse(CodedError, description="Bad credentials or token; `code` says which.")
+NO_PROFILE = error("You have no profile yet: create it with POST.")
 
 
 class PublicView(APIView):
@@ -77,14 +55,10 @@ class PublicView(APIView):
 
 
 class RegisterView(PublicView):
-    throttle_classes = [AnonThrottle, UserThrottle, RegisterThrottle]
+    serializer_class = RegisterSerializer
+    throttle_scope = "register"
 
-    @extend_schema(
-        request=RegisterSerializer,
-        responses={201: UserSerializer, 400: R400, 429: R429},
-        tags=["auth"],
-        auth=[],
-    )
+    @extend_schema(responses={201: UserSerializer})
     def post(self, request: Request) -> Response:
         """Sign up as a patient or a doctor; an activation email follows."""
         serializer = RegisterSerializer(data=request.data)
@@ -94,14 +68,10 @@ class RegisterView(PublicView):
 
 
 class LoginView(PublicView):
-    throttle_classes = [AnonThrottle, UserThrottle, LoginThrottle]
+    serializer_class = LoginSerializer
+    throttle_scope = "login"
 
-    @extend_schema(
-        request=LoginSerializer,
-        responses={200: TokenPairSerializer, 400: R400, 401: R401_CODED, 429: R429},
-        tags=["auth"],
-        auth=[],
-    )
+    @extend_schema(responses={200: TokenPairSerializer, 401: error("`invalid_credentials` or `account_inactive`.")})
     def post(self, request: Request) -> Response:
         """Exchange email and password for an access and a refresh token.
 
@@ -115,29 +85,29 @@ class LoginView(PublicView):
 
 
 class RefreshView(PublicView):
-    throttle_classes = [AnonThrottle, UserThrottle, RefreshThrottle]
+    serializer_class = RefreshSerializer
+    throttle_scope = "refresh"
 
-    @extend_schema(
-        request=RefreshSerializer,
-        responses={200: TokenPairSerializer, 400: R400, 401: R401_CODED, 429: R429},
-        tags=["auth"],
-        auth=[],
-    )
+    @extend_schema(responses={200: TokenPairSerializer, 401: error("The refresh token is invalid, expired or spent.")})
     def post(self, request: Request) -> Response:
-        """Spend a refresh token for a new pair. Each refresh token works once."""
+        """Spend a refresh token for a new pair.
+
+        Each refresh token works once.
+        """
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(services.token_refresh(refresh=serializer.validated_data["refresh"]))
 
 
 class LogoutView(APIView):
-    @extend_schema(
-        request=RefreshSerializer,
-        responses={204: None, 400: R400, 401: R401},
-        tags=["auth"],
-    )
+    serializer_class = RefreshSerializer
+
+    @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
-        """Revoke one of your refresh tokens. Someone else's, or an invalid one, is a 400."""
+        """Revoke one of your refresh tokens.
+
+        Someone else's, or an invalid one, is a 400.
+        """
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.token_revoke(user=request.user, refresh=serializer.validated_data["refresh"])
@@ -146,17 +116,13 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     parser_classes = [JSONParser, MultiPartParser]
+    serializer_class = UserSerializer
 
-    @extend_schema(responses={200: UserSerializer, 401: R401}, tags=["auth"])
     def get(self, request: Request) -> Response:
         """Your own account."""
         return Response(UserSerializer(request.user, context={"request": request}).data)
 
-    @extend_schema(
-        request={"application/json": UserUpdateSerializer, "multipart/form-data": UserUpdateSerializer},
-        responses={200: UserSerializer, 400: R400, 401: R401},
-        tags=["auth"],
-    )
+    @extend_schema(request=UserUpdateSerializer)
     def patch(self, request: Request) -> Response:
         """Change names, gender, phone number, bio or the profile picture (multipart; null removes it)."""
         serializer = UserUpdateSerializer(data=request.data, partial=True)
@@ -166,7 +132,9 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: R400, 401: R401}, tags=["auth"])
+    serializer_class = PasswordChangeSerializer
+
+    @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
         """Change your password; every refresh token issued before stops working."""
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
@@ -176,11 +144,15 @@ class PasswordChangeView(APIView):
 
 
 class PasswordResetView(PublicView):
-    throttle_classes = [AnonThrottle, UserThrottle, PasswordResetThrottle]
+    serializer_class = EmailSerializer
+    throttle_scope = "password_reset"
 
-    @extend_schema(request=EmailSerializer, responses={204: None, 400: R400, 429: R429}, tags=["auth"], auth=[])
+    @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
-        """Ask for a password-reset email. The answer is the same whether or not the account exists."""
+        """Ask for a password-reset email.
+
+        The answer is the same whether or not the account exists.
+        """
         serializer = EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_request_password_reset(email=serializer.validated_data["email"])
@@ -188,7 +160,9 @@ class PasswordResetView(PublicView):
 
 
 class PasswordResetConfirmView(PublicView):
-    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None, 400: R400}, tags=["auth"], auth=[])
+    serializer_class = PasswordResetConfirmSerializer
+
+    @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
         """Set a new password with the `uid` and `token` from the reset email (works once)."""
         serializer = PasswordResetConfirmSerializer(data=request.data)
@@ -199,7 +173,9 @@ class PasswordResetConfirmView(PublicView):
 
 
 class ActivateView(PublicView):
-    @extend_schema(request=UidTokenSerializer, responses={204: None, 400: R400}, tags=["auth"], auth=[])
+    serializer_class = UidTokenSerializer
+
+    @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
         """Activate an account with the `uid` and `token` from the activation email."""
         serializer = UidTokenSerializer(data=request.data)
@@ -209,9 +185,10 @@ class ActivateView(PublicView):
 
 
 class ActivationResendView(PublicView):
-    throttle_classes = [AnonThrottle, UserThrottle, ActivationResendThrottle]
+    serializer_class = EmailSerializer
+    throttle_scope = "activation_resend"
 
-    @extend_schema(request=EmailSerializer, responses={204: None, 400: R400, 429: R429}, tags=["auth"], auth=[])
+    @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
         """Send the activation email again (only accounts never activated get one; the answer is always 204)."""
         serializer = EmailSerializer(data=request.data)
@@ -222,27 +199,23 @@ class ActivationResendView(PublicView):
 
 # --- Own profiles ------------------------------------------------------------------------------------
 
-PROFILE_RESPONSES_RO = {401: R401, 403: R403, 404: R404}
 
-
+@extend_schema(tags=["profiles"])
 class DoctorProfileView(APIView):
     """The calling doctor's own profile."""
 
     permission_classes = [IsDoctor]
+    serializer_class = DoctorProfileSerializer
 
     def get_object(self) -> DoctorProfile:
         return get_object_or_404(DoctorProfile.objects.select_related("specialty"), user=self.request.user)
 
-    @extend_schema(responses={200: DoctorProfileSerializer, **PROFILE_RESPONSES_RO}, tags=["profiles"])
+    @extend_schema(responses={200: DoctorProfileSerializer, 404: NO_PROFILE})
     def get(self, request: Request) -> Response:
         """Your doctor profile."""
         return Response(DoctorProfileSerializer(self.get_object()).data)
 
-    @extend_schema(
-        request=DoctorProfileSerializer,
-        responses={200: DoctorProfileSerializer, 201: DoctorProfileSerializer, 400: R400, 401: R401, 403: R403},
-        tags=["profiles"],
-    )
+    @extend_schema(responses={200: DoctorProfileSerializer, 201: DoctorProfileSerializer})
     def post(self, request: Request) -> Response:
         """Create your doctor profile (201), or update the fields you send (200)."""
         serializer = DoctorProfileSerializer(data=request.data, partial=True)
@@ -250,20 +223,12 @@ class DoctorProfileView(APIView):
         profile, created = services.doctor_profile_upsert(user=request.user, data=serializer.validated_data)
         return Response(DoctorProfileSerializer(profile).data, status=201 if created else 200)
 
-    @extend_schema(
-        request=DoctorProfileSerializer,
-        responses={200: DoctorProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
-        tags=["profiles"],
-    )
+    @extend_schema(responses={200: DoctorProfileSerializer, 404: NO_PROFILE})
     def put(self, request: Request) -> Response:
         """Replace your doctor profile; omitted fields keep their values or defaults."""
         return self._update(request, partial=False)
 
-    @extend_schema(
-        request=DoctorProfileSerializer,
-        responses={200: DoctorProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
-        tags=["profiles"],
-    )
+    @extend_schema(responses={200: DoctorProfileSerializer, 404: NO_PROFILE})
     def patch(self, request: Request) -> Response:
         """Change some fields of your doctor profile."""
         return self._update(request, partial=True)
@@ -275,24 +240,22 @@ class DoctorProfileView(APIView):
         return Response(DoctorProfileSerializer(profile).data)
 
 
+@extend_schema(tags=["profiles"])
 class PatientProfileView(APIView):
     """The calling patient's own profile."""
 
     permission_classes = [IsPatient]
+    serializer_class = PatientProfileSerializer
 
     def get_object(self) -> PatientProfile:
         return get_object_or_404(PatientProfile, user=self.request.user)
 
-    @extend_schema(responses={200: PatientProfileSerializer, **PROFILE_RESPONSES_RO}, tags=["profiles"])
+    @extend_schema(responses={200: PatientProfileSerializer, 404: NO_PROFILE})
     def get(self, request: Request) -> Response:
         """Your patient profile."""
         return Response(PatientProfileSerializer(self.get_object()).data)
 
-    @extend_schema(
-        request=PatientProfileSerializer,
-        responses={200: PatientProfileSerializer, 201: PatientProfileSerializer, 400: R400, 401: R401, 403: R403},
-        tags=["profiles"],
-    )
+    @extend_schema(responses={200: PatientProfileSerializer, 201: PatientProfileSerializer})
     def post(self, request: Request) -> Response:
         """Create your patient profile (201), or update the fields you send (200)."""
         serializer = PatientProfileSerializer(data=request.data, partial=True)
@@ -300,20 +263,12 @@ class PatientProfileView(APIView):
         profile, created = services.patient_profile_upsert(user=request.user, data=serializer.validated_data)
         return Response(PatientProfileSerializer(profile).data, status=201 if created else 200)
 
-    @extend_schema(
-        request=PatientProfileSerializer,
-        responses={200: PatientProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
-        tags=["profiles"],
-    )
+    @extend_schema(responses={200: PatientProfileSerializer, 404: NO_PROFILE})
     def put(self, request: Request) -> Response:
         """Replace your patient profile; omitted fields keep their values."""
         return self._update(request, partial=False)
 
-    @extend_schema(
-        request=PatientProfileSerializer,
-        responses={200: PatientProfileSerializer, 400: R400, **PROFILE_RESPONSES_RO},
-        tags=["profiles"],
-    )
+    @extend_schema(responses={200: PatientProfileSerializer, 404: NO_PROFILE})
     def patch(self, request: Request) -> Response:
         """Change some fields of your patient profile."""
         return self._update(request, partial=True)
@@ -328,9 +283,7 @@ class PatientProfileView(APIView):
 # --- Directory ---------------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    get=extend_schema(responses={200: SpecialtySerializer(many=True), 401: R401}, tags=["directory"]),
-)
+@extend_schema(tags=["directory"])
 class SpecialtyListView(generics.ListAPIView):
     """Medical specialties, by name."""
 
@@ -341,18 +294,16 @@ class SpecialtyListView(generics.ListAPIView):
         return selectors.specialty_list()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Verified doctors", responses={200: DoctorSerializer(many=True), 401: R401}),
-    retrieve=extend_schema(summary="One verified doctor", responses={200: DoctorSerializer, 401: R401, 404: R404}),
-    verify=extend_schema(
-        summary="Verify a doctor (staff)",
-        request=None,
-        responses={200: DoctorSerializer, 401: R401, 403: R403, 404: R404},
-    ),
-)
 @extend_schema(tags=["directory"])
 class DoctorViewSet(viewsets.ReadOnlyModelViewSet):
-    """The doctor directory. `{id}` is the doctor's user id."""
+    """The doctor directory. `{id}` is the doctor's user id.
+
+    list:
+    Verified doctors
+
+    retrieve:
+    One verified doctor
+    """
 
     serializer_class = DoctorSerializer
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
@@ -364,29 +315,29 @@ class DoctorViewSet(viewsets.ReadOnlyModelViewSet):
             return selectors.doctor_list_all()
         return selectors.doctor_list_visible().order_by("last_name", "first_name", "pk")
 
-    def get_permissions(self):
-        if self.action == "verify":
-            return [IsAuthenticated(), IsStaff()]
-        return super().get_permissions()
-
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])
     def verify(self, request: Request, pk: str | None = None) -> Response:
-        """Mark a doctor verified (staff only), so they show in the directory and can be booked."""
+        """Verify a doctor (staff)
+
+        Marks the doctor verified, so that they show in the directory and can be booked.
+        """
         doctor = self.get_object()
         services.doctor_verify(doctor=doctor)
         doctor = self.get_queryset().get(pk=doctor.pk)
         return Response(self.get_serializer(doctor).data)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Your patients", responses={200: PatientSerializer(many=True), 401: R401, 403: R403}),
-    retrieve=extend_schema(
-        summary="One of your patients", responses={200: PatientSerializer, 401: R401, 403: R403, 404: R404}
-    ),
-)
 @extend_schema(tags=["directory"])
 class PatientViewSet(viewsets.ReadOnlyModelViewSet):
-    """Patients: a doctor sees those with an appointment with them; staff see everyone. `{id}` is the user id."""
+    """Patients: a doctor sees those with an appointment with them; staff see everyone. `{id}` is the user id.
+
+    list:
+    Your patients
+
+    retrieve:
+    One of your patients
+    """
 
     serializer_class = PatientSerializer
     permission_classes = [IsDoctorOrStaff]
