@@ -1,14 +1,62 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests, and the opt-in shifted clock (CYBERMED_TEST_NOW)."""
 
+import datetime as dt
+import os
 from collections.abc import Callable
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
+
+CLOCK_VARIABLE = "CYBERMED_TEST_NOW"
+_session_clock: time_machine.travel | None = None
+
+
+def _shifted_now() -> dt.datetime | None:
+    value = os.environ.get(CLOCK_VARIABLE, "").strip()
+    if not value:
+        return None
+    try:
+        now = dt.datetime.fromisoformat(value)
+    except ValueError:
+        now = None
+    if now is None or now.tzinfo is None:
+        raise pytest.UsageError(f"{CLOCK_VARIABLE} must be an ISO 8601 instant with an offset, got {value!r}")
+    return now
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config) -> None:
+    """Run the whole session at CYBERMED_TEST_NOW, if set, so that CI proves no test depends on the real date.
+
+    Started here (not in a fixture) so that collection-time code sees the shifted clock too. time-machine
+    patches the time functions process-wide, so threads (race tests) share the shift; monotonic clocks and
+    signal timers are untouched, so pytest-timeout and sleeps keep real time. The clock ticks from the
+    shifted instant. Subprocesses (tests/system servers) run on the real clock, which they share with
+    each other and with the data they seed themselves.
+    """
+    global _session_clock
+    now = _shifted_now()
+    if now is not None and _session_clock is None:
+        _session_clock = time_machine.travel(now, tick=True)
+        _session_clock.start()
+
+
+def pytest_unconfigure(config) -> None:
+    global _session_clock
+    if _session_clock is not None:
+        _session_clock.stop()
+        _session_clock = None
+
+
+def pytest_report_header(config) -> str | None:
+    now = _shifted_now()
+    return f"clock: shifted to {now.isoformat()} ({now:%A}) by {CLOCK_VARIABLE}" if now else None
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,14 @@
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from appointments import selectors
+from appointments import availability, selectors
+from appointments.availability import Interval
 from appointments.choices import Status
 from appointments.models import Appointment, AvailabilityRule, StatusChange
+from cybermed.exceptions import SlotUnavailable
 from users.models import DoctorProfile, User
 
 DEMO_PREFIX = "Demo: "
@@ -21,13 +24,8 @@ DEMO_APPOINTMENTS = (
     (Status.COMPLETED, -3, (Status.CONFIRMED, Status.COMPLETED)),
     (Status.NO_SHOW, -4, (Status.CONFIRMED, Status.NO_SHOW)),
 )
-
-
-def _weekday_on_or_after(day: dt.date, forward: bool) -> dt.date:
-    step = dt.timedelta(days=1 if forward else -1)
-    while day.weekday() >= 5:
-        day += step
-    return day
+# How far around today the seed looks for free slots: wide enough for doctors whose own rules are sparse.
+SEARCH_DAYS = 42
 
 
 @transaction.atomic
@@ -53,21 +51,29 @@ def seed_scheduling(*, doctors: list[User], patients: list[User]) -> None:
 
 def _seed_appointments(doctor: User, profile: DoctorProfile, patients: list[User], index: int) -> None:
     zone = profile.zone
-    today = timezone.now().astimezone(zone).date()
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    first, last = today - dt.timedelta(days=SEARCH_DAYS), today + dt.timedelta(days=SEARCH_DAYS)
+    # Upcoming visits go on slots the API would offer (on the grid, in the future, clear of time off and
+    # active bookings); past ones on grid slots that have already ended and were not time off.
+    upcoming = selectors.doctor_free_slots(profile=profile, first=today, last=last, now=now)
+    rules = selectors.weekly_rules(doctor_id=doctor.pk)
+    grid = availability.grid_slots(rules, zone, profile.slot_minutes, first, today)
+    away = availability.merge(selectors.time_off_of(doctor=doctor).values_list("start", "end"))
+    past = [slot for slot in grid if slot[1] <= now and not availability.overlaps_any(slot, away)]
     length = dt.timedelta(minutes=profile.slot_minutes)
     for number, (final, days, path) in enumerate(DEMO_APPOINTMENTS):
-        day = _weekday_on_or_after(today + dt.timedelta(days=days + 7 * (index // 4)), forward=days > 0)
-        # Different doctors use different hours so that a patient shared between them is never double-booked.
-        start = dt.datetime.combine(day, dt.time(9), tzinfo=zone) + length * (index % 4)
         patient = patients[(index + number) % len(patients)]
-        overlapping = selectors.appointments_overlapping(start=start, end=start + length)
-        if overlapping.filter(doctor=doctor).exists() or overlapping.filter(patient=patient).exists():
-            continue
+        # Different doctors prefer different days and hours so that the demo spreads out; the slot actually
+        # taken is the free one nearest to that wish, whatever weekday or time of day the seed runs.
+        day = today + dt.timedelta(days=days + 7 * (index // 4))
+        wish = dt.datetime.combine(day, dt.time(9), tzinfo=zone) + length * (index % 4)
+        start, end = _nearest_free(upcoming if days > 0 else past, wish, doctor=doctor, patient=patient)
         appointment = Appointment.objects.create(
             doctor=doctor,
             patient=patient,
             start=start,
-            end=start + length,
+            end=end,
             reason_for_visit=f"{DEMO_PREFIX}{final.label.lower()} visit",
             status=final,
             location=profile.clinic_address if final != Status.PENDING else "",
@@ -79,3 +85,16 @@ def _seed_appointments(doctor: User, profile: DoctorProfile, patients: list[User
         for status in path:
             StatusChange.objects.create(appointment=appointment, from_status=previous, to_status=status, by=doctor)
             previous = status
+
+
+def _nearest_free(candidates: list[Interval], wish: dt.datetime, *, doctor: User, patient: User) -> Interval:
+    """The candidate slot nearest to `wish` that overlaps no appointment (of any status) of either person."""
+    if candidates:
+        taken = Appointment.objects.filter(
+            Q(doctor=doctor) | Q(patient=patient), start__lt=candidates[-1][1], end__gt=candidates[0][0]
+        ).values_list("start", "end")
+        busy = availability.merge(taken)
+        for slot in sorted(candidates, key=lambda s: (abs(s[0] - wish), s[0])):
+            if not availability.overlaps_any(slot, busy):
+                return slot
+    raise SlotUnavailable(f"No free demo slot for {doctor.email} and {patient.email} near {wish:%Y-%m-%d %H:%M}.")

@@ -125,9 +125,11 @@ def test_patient_may_wait_from_today(client_for, patient, doctor):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"end_date": str(today())}, "end_date"),  # before start_date (tomorrow)
-        ({"end_date": str(today() + dt.timedelta(days=64))}, "end_date"),  # 63 days apart
-        ({"start_date": str(today() - dt.timedelta(days=3))}, "start_date"),  # in the past
+        # Day offsets from today stand for dates: they are resolved when the test runs, not at collection,
+        # which may happen on the day before.
+        ({"end_date": dt.timedelta(days=0)}, "end_date"),  # before start_date (tomorrow)
+        ({"end_date": dt.timedelta(days=64)}, "end_date"),  # 63 days apart
+        ({"start_date": dt.timedelta(days=-3)}, "start_date"),  # in the past
         ({"start_date": "2026-02-30"}, "start_date"),
         ({"start_date": "tomorrow"}, "start_date"),
         ({"end_date": 20260101}, "end_date"),
@@ -140,6 +142,7 @@ def test_patient_may_wait_from_today(client_for, patient, doctor):
     ],
 )
 def test_patient_sending_bad_waitlist_input_gets_400(change, field, client_for, patient, doctor):
+    change = {key: str(today() + v) if isinstance(v, dt.timedelta) else v for key, v in change.items()}
     r = client_for(patient).post(URL, {**body(doctor), **change}, format="json")
 
     assert r.status_code == 400

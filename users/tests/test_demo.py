@@ -1,6 +1,8 @@
 import pytest
 from django.core.management import call_command
 
+from appointments.choices import Status
+from appointments.models import Appointment
 from users import demo
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
@@ -38,6 +40,9 @@ def test_seed_makes_verified_doctors_in_several_time_zones_and_a_superuser():
     profiles = DoctorProfile.objects.all()
     assert all(p.is_verified for p in profiles)
     assert {"Africa/Lagos", "Europe/London", "America/New_York"} <= {p.timezone for p in profiles}
+    for profile in profiles:
+        statuses = set(Appointment.objects.filter(doctor=profile.user).values_list("status", flat=True))
+        assert statuses == set(Status.values), profile.timezone
 
 
 def test_seed_demo_command_prints_logins(capsys):
