@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 
 from appointments.choices import Status
 from appointments.models import Appointment
@@ -117,7 +117,7 @@ def feed_calendar(appointments: Iterable[Appointment], *, viewer: User) -> bytes
     cal = _calendar((event_of(a, viewer=viewer) for a in appointments), method="PUBLISH", name="CyberMed")
     # RFC 7986 REFRESH-INTERVAL, and the older X-PUBLISHED-TTL that Outlook and Apple read.
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
+    cal.add("x-published-ttl", vDuration(REFRESH))  # an X- property: its type is not known, so say it
     return cal.to_ical()
 
 

@@ -64,7 +64,7 @@ def calendar_feed_by_token(*, token: str) -> CalendarFeed | None:
 
 
 def _with_event_columns(qs: QuerySet[Appointment]) -> QuerySet[Appointment]:
-    return qs.select_related("doctor__doctor_profile", "patient").only(*EVENT_COLUMNS)
+    return qs.select_related(None).select_related("doctor__doctor_profile", "patient").only(*EVENT_COLUMNS)
 
 
 def calendar_appointments(*, user: User, now: dt.datetime | None = None) -> QuerySet[Appointment]:
