@@ -24,7 +24,9 @@ def at_london(day: dt.date, hour: int) -> dt.datetime:
 
 
 def appointment(doctor, patient, start: dt.datetime, **fields):
-    return AppointmentFactory(doctor=doctor, patient=patient, start=start, end=start + dt.timedelta(minutes=30), **fields)
+    return AppointmentFactory(
+        doctor=doctor, patient=patient, start=start, end=start + dt.timedelta(minutes=30), **fields
+    )
 
 
 # --- The feed API -----------------------------------------------------------------------------------
