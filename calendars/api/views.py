@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
@@ -16,6 +17,7 @@ from calendars.api.renderers import CalendarResponseMixin
 from calendars.api.serializers import CalendarFeedStatusSerializer, CalendarFeedUrlSerializer
 from cybermed.api.throttles import ScopedThrottle
 
+FEED_CACHE_SECONDS = 3600
 CALENDAR_200 = OpenApiResponse(OpenApiTypes.STR, description="An RFC 5545 calendar (`text/calendar`).")
 
 
@@ -83,7 +85,8 @@ class CalendarFeedIcsView(CalendarResponseMixin, APIView):
     """The subscribed calendar: its secret token is its only credential.
 
     ETag and Last-Modified come from one aggregate query, so an unchanged calendar is a 304 without
-    loading a row. Four queries whatever the size: the feed, the version, the rows, the fetch time.
+    loading a row, and its body is rendered once per version (cached under the ETag). Four queries
+    whatever the size: the feed, the version, the rows, the fetch time.
     """
 
     authentication_classes: list = []
@@ -106,7 +109,12 @@ class CalendarFeedIcsView(CalendarResponseMixin, APIView):
         if not_modified is not None:
             response = Response(status=not_modified.status_code)
         else:
-            body = ics.feed_calendar(selectors.calendar_events(appointments=appointments), viewer=user)
+            # The ETag names this version of this feed, so the body rendered for it can be reused by any fetch.
+            key = f"calendars:feed:{etag}"
+            body = cache.get(key)
+            if body is None:
+                body = ics.feed_calendar(selectors.calendar_events(appointments=appointments), viewer=user)
+                cache.set(key, body, FEED_CACHE_SECONDS)
             response = Response(body)
         response["ETag"] = etag
         response["Last-Modified"] = http_date(last_modified.timestamp())
