@@ -61,6 +61,8 @@ class Appointment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     location = models.CharField(max_length=500, blank=True, default="")
     cancellation_reason = models.TextField(blank=True, default="")
+    # RFC 5545 SEQUENCE: calendars that hold a copy of the event take a higher one as the newer version.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     referred_from = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referred_to"
     )

@@ -252,7 +252,10 @@ def appointment_transition(
     appt.status = to
     for field, value in (changes or {}).items():
         setattr(appt, field, value)
-    appt.save(update_fields=["status", "updated_at", *(changes or {})])
+    # Every change of time or status passes here, so subscribed calendars always see a higher SEQUENCE.
+    if (appt.status, appt.start, appt.end) != (previous_status, previous_start, previous_end):
+        appt.sequence += 1
+    appt.save(update_fields=["status", "sequence", "updated_at", *(changes or {})])
     StatusChange.objects.create(appointment=appt, from_status=previous_status, to_status=to, by=by, reason=reason)
     referral = then(appt) if then else None
     _announce(

@@ -2,8 +2,8 @@
 
 `RequestLogMiddleware` goes first in MIDDLEWARE: it times the whole request, takes the caller's
 `X-Request-ID` (or makes one), echoes it on the response and exposes it to every log record through
-`RequestIDFilter`. The access line carries method, path (never the query string), status, duration
-and user id: no bodies, headers, tokens or medical data.
+`RequestIDFilter`. The access line carries method, path (never the query string; secret paths redacted), status,
+duration and user id: no bodies, headers, tokens or medical data.
 
 `DatabaseUnavailableMiddleware` goes right after SecurityMiddleware. DRF's exception handler already
 turns OperationalError/InterfaceError in API views into 503; this covers the same errors raised
@@ -57,6 +57,34 @@ def _printable(text: str) -> str:
     return CONTROL_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+# Paths that carry a secret (a calendar feed token): (pattern, replacement). Apps register theirs in
+# AppConfig.ready(), so that this module need not know them.
+SECRET_PATHS: list[tuple[re.Pattern[str], str]] = []
+
+
+def register_secret_path(pattern: str, replacement: str) -> None:
+    """Log every path matching `pattern` as `replacement`, in our access log and in Django's own log lines."""
+    SECRET_PATHS.append((re.compile(pattern), replacement))
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret path replaced: the one place secrets are taken out of logs."""
+    for pattern, replacement in SECRET_PATHS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecretPathsFilter(logging.Filter):
+    """Redacts secret paths in Django's request log ("Not Found: /calendar/<token>.ics") and runserver's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 SERVICE_UNAVAILABLE = {
     "detail": "The service is temporarily unavailable. Try again shortly.",
     "code": "service_unavailable",
@@ -97,7 +125,7 @@ class RequestLogMiddleware:
         response["X-Request-ID"] = request_id
         fields = {
             "method": request.method,
-            "path": _printable(request.path),
+            "path": _printable(redact(request.path)),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             "user_id": _user_id(request),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "users",
     "appointments",
+    "calendars",
     "consultations",
     "notifications",
 ]
@@ -211,6 +212,8 @@ THROTTLE_RATES = {
     "refresh": throttle_rate("refresh", "60/min"),
     "password_reset": throttle_rate("password_reset", "5/hour"),
     "activation_resend": throttle_rate("activation_resend", "5/hour"),
+    # Calendar apps refresh a subscribed feed every few minutes at most; this only stops token guessing floods.
+    "calendar_feed": throttle_rate("calendar_feed", "60/min"),
 }
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
@@ -283,9 +286,17 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cybermed.middleware.RequestIDFilter"}},
+    "filters": {
+        "request_id": {"()": "cybermed.middleware.RequestIDFilter"},
+        "redact_secret_paths": {"()": "cybermed.middleware.RedactSecretPathsFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Logger filters (not handler filters), so that every handler, test capture included, gets the redacted line.
+        "django.request": {"filters": ["redact_secret_paths"]},
+        "django.server": {"filters": ["redact_secret_paths"]},
+    },
 }

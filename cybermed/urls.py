@@ -17,9 +17,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("users.api.urls")),
     path("api/", include("appointments.api.urls")),
+    path("api/", include("calendars.api.urls")),
     path("api/", include("consultations.api.urls")),
     path("api/", include("notifications.api.urls")),
     path("", include("users.urls")),
+    path("", include("calendars.urls")),
 ]
 
 if settings.DEBUG:

@@ -3,17 +3,45 @@
 import datetime as dt
 import logging
 import smtplib
+from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django_tasks import task
 
+from calendars import ics
+from calendars.selectors import invitation_appointment
+from notifications.choices import Kind
 from notifications.formatting import format_local
 from notifications.models import Notification, NotificationPreference
 from users.links import home_link
 
 logger = logging.getLogger(__name__)
+
+# The emails that carry the event as an invitation, so that mail clients add, move or remove it.
+INVITING_KINDS = frozenset(
+    {Kind.APPOINTMENT_CREATED, Kind.APPOINTMENT_CONFIRMED, Kind.APPOINTMENT_RESCHEDULED, Kind.APPOINTMENT_CANCELLED}
+)
+
+
+def _invitation(notification: Notification) -> MIMEText | None:
+    """The appointment as it is now, as an iTIP REQUEST (or CANCEL once it is cancelled), or None.
+
+    Built when the email is sent rather than when the change happened: a late email then never
+    re-adds an appointment cancelled in between (its CANCEL outranks by SEQUENCE anyway).
+    """
+    if notification.kind not in INVITING_KINDS or notification.appointment_id is None:
+        return None
+    appointment = invitation_appointment(pk=notification.appointment_id)
+    if appointment is None or notification.user_id not in (appointment.doctor_id, appointment.patient_id):
+        return None
+    method = ics.invitation_method(appointment)
+    part = MIMEText(ics.invitation_calendar(appointment, recipient=notification.user).decode(), "calendar", "utf-8")
+    # method= on the Content-Type is what makes Gmail and Outlook show the event with "add to calendar".
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics" if method == "REQUEST" else "cancel.ics")
+    return part
 
 
 def _email_context(notification: Notification) -> dict:
@@ -55,6 +83,9 @@ def send_notification_email(notification_id: int) -> bool:
         to=[user.email],
     )
     message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+    invitation = _invitation(notification)
+    if invitation is not None:
+        message.attach(invitation)
     try:
         message.send()
     except (smtplib.SMTPException, OSError):
