@@ -10,6 +10,8 @@ from appointments.api.fields import OUT_OF_RANGE, aware_datetime_in_range
 from appointments.choices import Status
 from appointments.models import Appointment
 from cybermed.api.fields import MAX_ID
+from users.api.filters import StableOrderingFilter
+from users.models import User
 
 # An unencoded "+" in a query string arrives as a space: "...T09:00:00 01:00" means "+01:00".
 _SPACE_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
@@ -80,3 +82,14 @@ class AppointmentFilter(django_filters.FilterSet):
     def filter_when(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         now = timezone.now()
         return qs.filter(start__gte=now) if value == "upcoming" else qs.filter(start__lt=now)
+
+
+class PatientFilter(django_filters.FilterSet):
+    ordering = StableOrderingFilter(
+        fields=(("last_name", "last_name"), ("first_name", "first_name"), ("date_joined", "date_joined")),
+        help_text="last_name, first_name or date_joined; prefix with - for descending order.",
+    )
+
+    class Meta:
+        model = User
+        fields: list[str] = []

@@ -233,3 +233,27 @@ class AppointmentNoteSerializer(serializers.ModelSerializer):
         model = AppointmentNote
         fields = ["id", "author", "text", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient as their doctors and staff see them (`id` is the user id)."""
+
+    profile_picture = serializers.ImageField(read_only=True)
+    date_of_birth = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "gender",
+            "phone_number",
+            "profile_picture",
+            "date_of_birth",
+        ]
+
+    def get_date_of_birth(self, user: User) -> dt.date | None:
+        profile = getattr(user, "patient_profile", None)
+        return profile.date_of_birth if profile else None

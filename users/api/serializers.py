@@ -214,27 +214,3 @@ class DoctorSerializer(serializers.ModelSerializer):
             "bio",
             "profile_picture",
         ]
-
-
-class PatientSerializer(serializers.ModelSerializer):
-    """A patient as their doctors and staff see them (`id` is the user id)."""
-
-    profile_picture = serializers.ImageField(read_only=True)
-    date_of_birth = serializers.SerializerMethodField()
-
-    class Meta:
-        model = User
-        fields = [
-            "id",
-            "email",
-            "first_name",
-            "last_name",
-            "gender",
-            "phone_number",
-            "profile_picture",
-            "date_of_birth",
-        ]
-
-    def get_date_of_birth(self, user: User) -> dt.date | None:
-        profile = getattr(user, "patient_profile", None)
-        return profile.date_of_birth if profile else None
