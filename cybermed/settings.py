@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "appointments",
     "consultations",
     "notifications",
+    "cybermed",  # project-level management commands (seed_demo); no models
 ]
 
 MIDDLEWARE = [
