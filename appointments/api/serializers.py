@@ -6,15 +6,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appointments.api.fields import (
-    AwareDateTimeField,
-    BoundedDateField,
-    StrictCharField,
-    printable,
-)
 from appointments.choices import Status
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
-from cybermed.api.fields import StrictIdField
+from cybermed.api.fields import AwareDateTimeField, BoundedDateField, StrictCharField, StrictIdField, printable
 from users.choices import Role
 from users.models import User
 from users.selectors import doctor_list_visible

@@ -7,8 +7,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from cybermed.api.fields import StrictIdField, StrictIntegerField
-from users.api.fields import StrictCharField, StrictEmailField, StrictModelSerializer
+from cybermed.api.fields import (
+    StrictCharField,
+    StrictEmailField,
+    StrictIdField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
