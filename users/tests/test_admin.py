@@ -6,6 +6,7 @@ from users import admin as users_admin
 from users.choices import Role
 from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
+from users.tests.helpers import admin_add_patient_form
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +36,7 @@ def test_staff_admin_user_pages_render(admin_client_):
 def test_staff_admin_add_user_by_email(admin_client_):
     response = admin_client_.post(
         "/admin/users/user/add/",
-        {
-            "email": "Added@Example.com",
-            "first_name": "A",
-            "last_name": "B",
-            "role": "patient",
-            "usable_password": "true",
-            "password1": "Str0ng-admin-pass!",
-            "password2": "Str0ng-admin-pass!",
-        },
+        admin_add_patient_form(email="Added@Example.com"),
     )
 
     assert response.status_code == 302, response.content[:2000]
