@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from appointments import services
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from cybermed.exceptions import DomainConflict
+from users.admin import register_user_inlines
+from users.choices import Role
 
 
 class AvailabilityRuleInline(admin.TabularInline):
@@ -20,6 +22,9 @@ class TimeOffInline(admin.TabularInline):
     model = TimeOff
     fk_name = "doctor"
     extra = 0
+
+
+register_user_inlines(Role.DOCTOR, AvailabilityRuleInline, TimeOffInline)
 
 
 class StatusChangeInline(admin.TabularInline):

@@ -1,4 +1,4 @@
-"""Scheduling demo data for `manage.py seed_demo` (called from users.demo)."""
+"""Scheduling demo data for `manage.py seed_demo`, for the demo accounts users.demo creates."""
 
 import datetime as dt
 
@@ -11,6 +11,7 @@ from appointments.availability import Interval
 from appointments.choices import Status
 from appointments.models import Appointment, AvailabilityRule, StatusChange
 from cybermed.exceptions import SlotUnavailable
+from users import demo as users_demo
 from users.models import DoctorProfile, User
 
 DEMO_PREFIX = "Demo: "
@@ -26,6 +27,14 @@ DEMO_APPOINTMENTS = (
 )
 # How far around today the seed looks for free slots: wide enough for doctors whose own rules are sparse.
 SEARCH_DAYS = 42
+
+
+def seed(*, doctors: list[User] | None = None, patients: list[User] | None = None) -> None:
+    """Seed scheduling for `doctors` and `patients`, by default the demo accounts that exist; idempotent."""
+    seed_scheduling(
+        doctors=users_demo.demo_doctors() if doctors is None else doctors,
+        patients=users_demo.demo_patients() if patients is None else patients,
+    )
 
 
 @transaction.atomic

@@ -125,3 +125,16 @@ def doctor_free_slots(
         return []
     busy = doctor_busy(doctor_id=profile.user_id, start=grid[0][0], end=grid[-1][1])
     return availability.bookable_slots(grid, busy, now)
+
+
+def patient_list_for(*, user: User) -> QuerySet[User]:
+    """Patients `user` may see: all of them for staff, only their own patients for a doctor, else none.
+
+    A doctor's patients are the users with at least one appointment (any status) with that doctor.
+    """
+    patients = User.objects.filter(role=Role.PATIENT).select_related("patient_profile")
+    if user.is_staff:
+        return patients
+    if user.role == Role.DOCTOR:
+        return patients.filter(pk__in=Appointment.objects.filter(doctor=user).values("patient_id"))
+    return patients.none()

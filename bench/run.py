@@ -263,15 +263,15 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
     from django.db.models import Count, Exists, OuterRef, Q
 
     from appointments.choices import ACTIVE_STATUSES
-    from appointments.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from appointments.models import Appointment
+    from bench.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from users.choices import Role
     from users.models import DoctorProfile, User
 
     today = dt.datetime.now(dt.UTC).date()
     bench_users = User.objects.filter(email__endswith=f"@{BENCH_DOMAIN}", is_active=True)
     if not bench_users.exists():
-        raise SystemExit("no bench users: run `manage.py seed_bench` against this database first")
+        raise SystemExit("no bench users: run `manage.py seed_bench --settings bench.settings` on this database first")
     busy_doctor = (
         Appointment.objects.values("doctor").annotate(n=Count("id")).order_by("-n", "doctor").first()["doctor"]
     )

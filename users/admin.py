@@ -1,12 +1,32 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from appointments.admin import AvailabilityRuleInline, TimeOffInline
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
+
+# Inlines that apps above `users` attach to a user's change page, by role; see register_user_inlines.
+_role_inlines: dict[str, list[type[InlineModelAdmin]]] = {}
+
+
+def register_user_inlines(role: str, *inline_classes: type[InlineModelAdmin]) -> None:
+    """Show `inline_classes` on the admin change page of every user whose `role` is `role`.
+
+    The extension point for apps that depend on `users` (which must not import them): call it from
+    your app's admin.py, e.g. `register_user_inlines(Role.DOCTOR, AvailabilityRuleInline, TimeOffInline)`.
+
+    - Any role: a `users.choices.Role` value, or "" for accounts without one (staff).
+    - Any number of inlines per call and any number of calls, from any number of apps.
+    - Order is preserved: the role's profile inline comes first, then the registered inlines in
+      registration order (call order, then argument order). Admin modules are imported in
+      INSTALLED_APPS order, so one app's inlines precede those of the apps listed after it.
+    - Registering an inline that is already registered for the role is a no-op.
+    """
+    registered = _role_inlines.setdefault(role, [])
+    registered.extend(inline for inline in dict.fromkeys(inline_classes) if inline not in registered)
 
 
 class DoctorProfileInline(admin.StackedInline):
@@ -19,6 +39,12 @@ class PatientProfileInline(admin.StackedInline):
     model = PatientProfile
     can_delete = False
     extra = 0
+
+
+PROFILE_INLINES: dict[str, list[type[InlineModelAdmin]]] = {
+    Role.DOCTOR: [DoctorProfileInline],
+    Role.PATIENT: [PatientProfileInline],
+}
 
 
 @admin.register(User)
@@ -54,11 +80,7 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
         if obj is None:
             return []
-        if obj.role == Role.DOCTOR:
-            return [DoctorProfileInline, AvailabilityRuleInline, TimeOffInline]
-        if obj.role == Role.PATIENT:
-            return [PatientProfileInline]
-        return []
+        return [*PROFILE_INLINES.get(obj.role, []), *_role_inlines.get(obj.role, [])]
 
     @admin.action(description=_("Verify selected doctors"))
     def verify_doctors(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -1,6 +1,10 @@
-"""Demo data for `manage.py seed_demo`: idempotent, safe to run on every start."""
+"""Demo accounts for `manage.py seed_demo`: idempotent, safe to run on every start.
 
-from appointments.demo import seed_scheduling
+Only users and their profiles: the apps above seed their own data for these accounts.
+"""
+
+from dataclasses import dataclass
+
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
 
@@ -27,6 +31,28 @@ PATIENTS = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoUsers:
+    logins: list[tuple[str, str, str]]  # (role, email, password) for each demo login
+    doctors: list[User]
+    patients: list[User]
+
+
+def _in_order(emails: list[str]) -> list[User]:
+    by_email = User.objects.in_bulk(emails, field_name="email")
+    return [by_email[email] for email in emails if email in by_email]
+
+
+def demo_doctors() -> list[User]:
+    """The demo doctors that exist, in the order of DOCTORS."""
+    return _in_order([row[0] for row in DOCTORS])
+
+
+def demo_patients() -> list[User]:
+    """The demo patients that exist, in the order of PATIENTS."""
+    return _in_order([row[0] for row in PATIENTS])
+
+
 def _user(*, email: str, password: str, **fields) -> User:
     user, _ = User.objects.update_or_create(email=email, defaults={"is_active": True, **fields})
     if not user.check_password(password):
@@ -35,8 +61,8 @@ def _user(*, email: str, password: str, **fields) -> User:
     return user
 
 
-def seed() -> list[tuple[str, str, str]]:
-    """Create or refresh demo data and return `(role, email, password)` for each demo login."""
+def seed() -> DemoUsers:
+    """Create or refresh the demo staff, doctors and patients with their profiles."""
     specialties = {name: Specialty.objects.get_or_create(name=name)[0] for name in SPECIALTIES}
     logins = [("staff", STAFF_EMAIL, DEMO_PASSWORD)]
     _user(
@@ -77,5 +103,4 @@ def seed() -> list[tuple[str, str, str]]:
         patients.append(patient)
         logins.append((Role.PATIENT.value, email, DEMO_PASSWORD))
 
-    seed_scheduling(doctors=doctors, patients=patients)
-    return logins
+    return DemoUsers(logins=logins, doctors=doctors, patients=patients)

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.db.models import QuerySet
 
-from appointments.models import Appointment
 from users.choices import Role
 from users.models import Specialty, User
 
@@ -21,19 +20,6 @@ def doctor_list_all() -> QuerySet[User]:
     return User.objects.filter(role=Role.DOCTOR, doctor_profile__isnull=False).select_related(
         "doctor_profile", "doctor_profile__specialty"
     )
-
-
-def patient_list_for(*, user: User) -> QuerySet[User]:
-    """Patients `user` may see: all of them for staff, only their own patients for a doctor, else none.
-
-    A doctor's patients are the users with at least one appointment (any status) with that doctor.
-    """
-    patients = User.objects.filter(role=Role.PATIENT).select_related("patient_profile")
-    if user.is_staff:
-        return patients
-    if user.role == Role.DOCTOR:
-        return patients.filter(pk__in=Appointment.objects.filter(doctor=user).values("patient_id"))
-    return patients.none()
 
 
 def specialty_list() -> QuerySet[Specialty]:

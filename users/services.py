@@ -1,6 +1,6 @@
 """Writes for accounts and profiles. Each service owns its transaction; emails go out after commit."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -18,6 +18,8 @@ from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tasks import send_account_email
 from users.tokens import password_reset_token, user_for_activation, user_id_from_claim
+
+Profile = TypeVar("Profile", DoctorProfile, PatientProfile)
 
 INVALID_TOKEN = "Token is invalid, expired or already used."
 BAD_CREDENTIALS = "No account found with the given credentials."
@@ -237,18 +239,17 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 def doctor_profile_upsert(*, user: User, data: dict[str, Any]) -> tuple[DoctorProfile, bool]:
     """Create or update `user`'s doctor profile; `is_verified` is never set here."""
     data = {key: value for key, value in data.items() if key != "is_verified"}
-    profile, created = DoctorProfile.objects.select_for_update().get_or_create(user=user, defaults=data)
-    if not created and data:
-        for name, value in data.items():
-            setattr(profile, name, value)
-        profile.save(update_fields=list(data))
-    return profile, created
+    return _profile_upsert(DoctorProfile, user=user, data=data)
 
 
 @transaction.atomic
 def patient_profile_upsert(*, user: User, data: dict[str, Any]) -> tuple[PatientProfile, bool]:
     """Create or update `user`'s patient profile."""
-    profile, created = PatientProfile.objects.select_for_update().get_or_create(user=user, defaults=data)
+    return _profile_upsert(PatientProfile, user=user, data=data)
+
+
+def _profile_upsert(model: type[Profile], *, user: User, data: dict[str, Any]) -> tuple[Profile, bool]:
+    profile, created = model.objects.select_for_update().get_or_create(user=user, defaults=data)
     if not created and data:
         for name, value in data.items():
             setattr(profile, name, value)

@@ -6,15 +6,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appointments.api.fields import (
-    AwareDateTimeField,
-    BoundedDateField,
-    StrictCharField,
-    printable,
-)
 from appointments.choices import Status
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
-from cybermed.api.fields import StrictIdField
+from cybermed.api.fields import AwareDateTimeField, BoundedDateField, StrictCharField, StrictIdField, printable
 from users.choices import Role
 from users.models import User
 from users.selectors import doctor_list_visible
@@ -233,3 +227,27 @@ class AppointmentNoteSerializer(serializers.ModelSerializer):
         model = AppointmentNote
         fields = ["id", "author", "text", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient as their doctors and staff see them (`id` is the user id)."""
+
+    profile_picture = serializers.ImageField(read_only=True)
+    date_of_birth = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "gender",
+            "phone_number",
+            "profile_picture",
+            "date_of_birth",
+        ]
+
+    def get_date_of_birth(self, user: User) -> dt.date | None:
+        profile = getattr(user, "patient_profile", None)
+        return profile.date_of_birth if profile else None

@@ -1,7 +1,8 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,11 +12,12 @@ from rest_framework.views import APIView
 
 from appointments import selectors, services
 from appointments.api import serializers as s
-from appointments.api.filters import AppointmentFilter
+from appointments.api.filters import AppointmentFilter, PatientFilter
 from appointments.models import Appointment, AvailabilityRule, TimeOff
 from cybermed.api.schema import conflict
 from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
-from users.api.permissions import IsDoctor, IsPatient
+from users.api.permissions import IsDoctor, IsDoctorOrStaff, IsPatient
+from users.models import User
 from users.selectors import doctor_list_visible
 
 TRANSITION_409 = conflict(InvalidTransition, description="(Or not yet, or no longer.)")
@@ -373,3 +375,29 @@ class AppointmentViewSet(
         # Re-read through the selector so that the nested doctor/patient and the links are current.
         fresh = selectors.appointment_base().get(pk=appointment.pk)
         return Response(s.AppointmentSerializer(fresh).data, status=code)
+
+
+# --- Patients -----------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["directory"])
+class PatientViewSet(viewsets.ReadOnlyModelViewSet):
+    """Patients: a doctor sees those with an appointment with them; staff see everyone. `{id}` is the user id.
+
+    list:
+    Your patients
+
+    retrieve:
+    One of your patients
+    """
+
+    serializer_class = s.PatientSerializer
+    permission_classes = [IsDoctorOrStaff]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_class = PatientFilter
+    search_fields = ["first_name", "last_name", "email"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
+            return User.objects.none()
+        return selectors.patient_list_for(user=self.request.user).order_by("last_name", "first_name", "pk")

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from appointments import selectors
 from appointments.tests.factories import AppointmentFactory, next_slot
+from users.tests.factories import DoctorFactory, PatientFactory
 
 
 @pytest.mark.django_db
@@ -37,3 +38,15 @@ def test_participant_list_count_needs_no_join_and_referral_id_is_annotated(docto
     assert "JOIN" not in captured.captured_queries[0]["sql"]
     by_pk = {a.pk: a.referred_to_pk for a in qs}
     assert by_pk == {original.pk: referral.pk, referral.pk: None}
+
+
+@pytest.mark.django_db
+def test_patient_list_for_scopes_by_role(staff):
+    doctor, other_doctor = DoctorFactory(), DoctorFactory()
+    mine, theirs = PatientFactory(), PatientFactory()
+    AppointmentFactory(doctor=doctor, patient=mine)
+    AppointmentFactory(doctor=other_doctor, patient=theirs)
+
+    assert list(selectors.patient_list_for(user=doctor)) == [mine]
+    assert set(selectors.patient_list_for(user=staff)) == {mine, theirs}
+    assert list(selectors.patient_list_for(user=mine)) == []

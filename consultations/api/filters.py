@@ -1,7 +1,7 @@
 from django_filters import rest_framework as filters
 
-from appointments.api.filters import IdFilter
 from consultations.models import Consultation
+from cybermed.api.filters import IdFilter
 
 
 class ConsultationFilter(filters.FilterSet):

@@ -2,7 +2,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from appointments.api.fields import StrictCharField, printable
 from appointments.models import Appointment
 from consultations.models import (
     CLINICAL_TEXT_MAX_LENGTH,
@@ -11,7 +10,7 @@ from consultations.models import (
     PRESCRIPTION_FIELD_MAX_LENGTHS,
     Consultation,
 )
-from cybermed.api.fields import StrictIdField
+from cybermed.api.fields import StrictCharField, StrictIdField, printable
 
 
 class PrescriptionSerializer(serializers.Serializer):

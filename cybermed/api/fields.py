@@ -1,12 +1,17 @@
-"""Number fields for every app's serializers: integers are integers, never a bool, a fraction or infinity.
+"""Serializer fields for every app that take JSON at its word, so every malformed value is a 400, never a 500.
 
-DRF's PrimaryKeyRelatedField looks `3.5` up as object 3 and crashes on `1e400` (OverflowError);
-its IntegerField takes `5.0` and `True`-ish strings. Here a JSON integer (or, as form data sends
-numbers, a string of ASCII digits) is the only thing accepted.
+Integers are integers, never a bool, a fraction or infinity: DRF's PrimaryKeyRelatedField looks `3.5`
+up as object 3 and crashes on `1e400` (OverflowError); its IntegerField takes `5.0` and `True`-ish
+strings. Here a JSON integer (or, as form data sends numbers, a string of ASCII digits) is the only
+thing accepted. Strings are strings (DRF's CharField would turn 12 into "12"), and datetimes carry an
+offset and stay far enough from the ends of the calendar to compute with.
 """
 
+import datetime as dt
 from typing import Any
 
+from django.db import models
+from django.utils import timezone
 from rest_framework import serializers
 
 # The largest id a database integer column holds; a bigger one cannot name anything.
@@ -46,3 +51,116 @@ class StrictIntegerField(serializers.IntegerField):
         if value is None:
             self.fail("invalid")
         return super().to_internal_value(value)
+
+
+# Inputs closer than this to the ends of Python's datetime range are refused: converting them between
+# time zones, or adding a slot or a day around them, would overflow.
+RANGE_MARGIN = dt.timedelta(days=7)
+MIN_DATETIME = dt.datetime.min.replace(tzinfo=dt.UTC) + RANGE_MARGIN
+MAX_DATETIME = dt.datetime.max.replace(tzinfo=dt.UTC) - RANGE_MARGIN
+MIN_DATE = dt.date.min + RANGE_MARGIN
+MAX_DATE = dt.date.max - RANGE_MARGIN
+OUT_OF_RANGE = f"Out of the supported range ({MIN_DATE.isoformat()} to {MAX_DATE.isoformat()})."
+
+
+def printable(text: str) -> str:
+    """`text` safe to echo back in JSON: a lone surrogate cannot be encoded as UTF-8 and would crash rendering."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def aware_datetime_in_range(value: dt.datetime) -> dt.datetime | None:
+    """`value` in UTC, or None if it is too close to the ends of the datetime range to compute with."""
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError:
+        return None
+    return utc if MIN_DATETIME <= utc <= MAX_DATETIME else None
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would quietly turn 12 into "12"."""
+
+    default_error_messages = {
+        "not_a_string": "Must be a string.",
+        "bad_unicode": "Contains characters that cannot be stored (unpaired surrogates).",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("bad_unicode")
+        return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset; a naive datetime is rejected instead of being read in the server's zone."""
+
+    default_error_messages = {
+        "naive": "Include a UTC offset or Z, e.g. 2030-01-07T09:00:00+01:00.",
+        "out_of_range": OUT_OF_RANGE,
+    }
+
+    def to_internal_value(self, value: object) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed = value
+        else:
+            if not isinstance(value, str):
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]](+HH:MM|-HH:MM|Z)")
+            parsed = super().to_internal_value(value)
+            if not _has_offset(value):
+                self.fail("naive")
+        if timezone.is_naive(parsed):
+            self.fail("naive")
+        utc = aware_datetime_in_range(parsed)
+        if utc is None:
+            self.fail("out_of_range")
+        return utc
+
+
+def _has_offset(raw: str) -> bool:
+    try:
+        return dt.datetime.fromisoformat(raw.strip()).tzinfo is not None
+    except ValueError:
+        return False
+
+
+class BoundedDateField(serializers.DateField):
+    """`YYYY-MM-DD`, far enough from the ends of the calendar to compute with."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+
+    def to_internal_value(self, value: object) -> dt.date:
+        parsed = super().to_internal_value(value)
+        if not MIN_DATE <= parsed <= MAX_DATE:
+            self.fail("out_of_range")
+        return parsed
+
+
+class StrictEmailField(serializers.EmailField, StrictCharField):
+    pass
+
+
+INTEGER_COLUMNS = (
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose text columns accept only JSON strings."""
+
+    # ...and whose integer columns accept only whole numbers (see StrictIntegerField).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        **dict.fromkeys(INTEGER_COLUMNS, StrictIntegerField),
+    }

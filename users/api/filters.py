@@ -34,14 +34,3 @@ class DoctorFilter(django_filters.FilterSet):
     class Meta:
         model = User
         fields = ["specialty"]
-
-
-class PatientFilter(django_filters.FilterSet):
-    ordering = StableOrderingFilter(
-        fields=(("last_name", "last_name"), ("first_name", "first_name"), ("date_joined", "date_joined")),
-        help_text="last_name, first_name or date_joined; prefix with - for descending order.",
-    )
-
-    class Meta:
-        model = User
-        fields: list[str] = []

@@ -7,8 +7,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from cybermed.api.fields import StrictIdField, StrictIntegerField
-from users.api.fields import StrictCharField, StrictEmailField, StrictModelSerializer
+from cybermed.api.fields import (
+    StrictCharField,
+    StrictEmailField,
+    StrictIdField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
@@ -214,27 +219,3 @@ class DoctorSerializer(serializers.ModelSerializer):
             "bio",
             "profile_picture",
         ]
-
-
-class PatientSerializer(serializers.ModelSerializer):
-    """A patient as their doctors and staff see them (`id` is the user id)."""
-
-    profile_picture = serializers.ImageField(read_only=True)
-    date_of_birth = serializers.SerializerMethodField()
-
-    class Meta:
-        model = User
-        fields = [
-            "id",
-            "email",
-            "first_name",
-            "last_name",
-            "gender",
-            "phone_number",
-            "profile_picture",
-            "date_of_birth",
-        ]
-
-    def get_date_of_birth(self, user: User) -> dt.date | None:
-        profile = getattr(user, "patient_profile", None)
-        return profile.date_of_birth if profile else None

@@ -8,7 +8,6 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.include_format_suffixes = False
 router.register("doctors", views.DoctorViewSet, basename="doctor")
-router.register("patients", views.PatientViewSet, basename="patient")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="auth-register"),

@@ -1,4 +1,4 @@
-"""HTTP for accounts, profiles, specialties, the doctor directory and patients. Rules live in services."""
+"""HTTP for accounts, profiles, specialties and the doctor directory. Rules live in services."""
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from cybermed.api.parsers import JSONParser
 from cybermed.api.schema import error
 from users import selectors, services
-from users.api.filters import DoctorFilter, PatientFilter
-from users.api.permissions import IsDoctor, IsDoctorOrStaff, IsPatient, IsStaff
+from users.api.filters import DoctorFilter
+from users.api.permissions import IsDoctor, IsPatient, IsStaff
 from users.api.serializers import (
     DoctorProfileSerializer,
     DoctorSerializer,
@@ -25,7 +25,6 @@ from users.api.serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PatientProfileSerializer,
-    PatientSerializer,
     RefreshSerializer,
     RegisterSerializer,
     SpecialtySerializer,
@@ -326,26 +325,3 @@ class DoctorViewSet(viewsets.ReadOnlyModelViewSet):
         services.doctor_verify(doctor=doctor)
         doctor = self.get_queryset().get(pk=doctor.pk)
         return Response(self.get_serializer(doctor).data)
-
-
-@extend_schema(tags=["directory"])
-class PatientViewSet(viewsets.ReadOnlyModelViewSet):
-    """Patients: a doctor sees those with an appointment with them; staff see everyone. `{id}` is the user id.
-
-    list:
-    Your patients
-
-    retrieve:
-    One of your patients
-    """
-
-    serializer_class = PatientSerializer
-    permission_classes = [IsDoctorOrStaff]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
-    filterset_class = PatientFilter
-    search_fields = ["first_name", "last_name", "email"]
-
-    def get_queryset(self) -> QuerySet[User]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
-            return User.objects.none()
-        return selectors.patient_list_for(user=self.request.user).order_by("last_name", "first_name", "pk")

@@ -1,8 +1,12 @@
 import pytest
+from django.contrib import admin
 from django.test import Client
 
+from users import admin as users_admin
+from users.choices import Role
 from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
+from users.tests.helpers import admin_add_patient_form
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +26,6 @@ def test_staff_admin_user_pages_render(admin_client_):
     patient_page = admin_client_.get(f"/admin/users/user/{patient.pk}/change/")
 
     assert doctor_page.status_code == 200
-    assert b"availability_rules" in doctor_page.content
     assert b"doctor_profile" in doctor_page.content
     assert patient_page.status_code == 200
     assert b"patient_profile" in patient_page.content
@@ -33,15 +36,7 @@ def test_staff_admin_user_pages_render(admin_client_):
 def test_staff_admin_add_user_by_email(admin_client_):
     response = admin_client_.post(
         "/admin/users/user/add/",
-        {
-            "email": "Added@Example.com",
-            "first_name": "A",
-            "last_name": "B",
-            "role": "patient",
-            "usable_password": "true",
-            "password1": "Str0ng-admin-pass!",
-            "password2": "Str0ng-admin-pass!",
-        },
+        admin_add_patient_form(email="Added@Example.com"),
     )
 
     assert response.status_code == 302, response.content[:2000]
@@ -63,3 +58,19 @@ def test_staff_admin_action_verifies_selected_doctors(admin_client_):
         assert doctor.doctor_profile.is_verified
     untouched.doctor_profile.refresh_from_db()
     assert not untouched.doctor_profile.is_verified
+
+
+def test_registered_user_inlines_follow_the_profile_inline_in_registration_order(monkeypatch, rf):
+    monkeypatch.setattr(users_admin, "_role_inlines", {})
+    first, second, third = (type(name, (admin.TabularInline,), {"model": User}) for name in ("A", "B", "C"))
+
+    users_admin.register_user_inlines(Role.PATIENT, first, second)
+    users_admin.register_user_inlines(Role.PATIENT, third, first)
+    users_admin.register_user_inlines("", second)
+
+    user_admin = admin.site._registry[User]
+    request = rf.get("/")
+    assert user_admin.get_inlines(request, PatientFactory()) == [users_admin.PatientProfileInline, first, second, third]
+    assert user_admin.get_inlines(request, DoctorFactory()) == [users_admin.DoctorProfileInline]
+    assert user_admin.get_inlines(request, StaffFactory()) == [second]
+    assert user_admin.get_inlines(request, None) == []

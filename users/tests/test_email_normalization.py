@@ -11,6 +11,7 @@ from django.test import Client
 
 from users.models import User, UserManager
 from users.tests.factories import DEFAULT_PASSWORD, PatientFactory, StaffFactory
+from users.tests.helpers import admin_add_patient_form
 
 pytestmark = pytest.mark.django_db
 
@@ -151,15 +152,7 @@ def test_staff_admin_add_user_with_another_spelling_of_a_taken_address_is_a_form
 
     r = client.post(
         "/admin/users/user/add/",
-        {
-            "email": spelling,
-            "first_name": "A",
-            "last_name": "B",
-            "role": "patient",
-            "usable_password": "true",
-            "password1": "Str0ng-admin-pass!",
-            "password2": "Str0ng-admin-pass!",
-        },
+        admin_add_patient_form(email=spelling),
     )
 
     assert r.status_code == 200  # the form again, with the error; not a redirect, not a 500

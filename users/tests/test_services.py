@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from appointments.tests.factories import AppointmentFactory
 from users import selectors, services
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
@@ -139,17 +138,6 @@ def test_doctor_verify_is_idempotent():
     assert services.doctor_verify(doctor=doctor).is_verified
     assert services.doctor_verify(doctor=doctor).is_verified
     assert doctor in selectors.doctor_list_visible()
-
-
-def test_patient_list_for_scopes_by_role(staff):
-    doctor, other_doctor = DoctorFactory(), DoctorFactory()
-    mine, theirs = PatientFactory(), PatientFactory()
-    AppointmentFactory(doctor=doctor, patient=mine)
-    AppointmentFactory(doctor=other_doctor, patient=theirs)
-
-    assert list(selectors.patient_list_for(user=doctor)) == [mine]
-    assert set(selectors.patient_list_for(user=staff)) == {mine, theirs}
-    assert list(selectors.patient_list_for(user=mine)) == []
 
 
 # --- password hashing stays outside transactions ------------------------------------------------------

@@ -9,13 +9,15 @@ from django.db.models import Count
 
 from appointments.choices import ACTIVE_STATUSES, Status
 from appointments.models import Appointment, AvailabilityRule, StatusChange, TimeOff
+from bench.management.commands.seed_bench import Command as SeedBench
 from users.models import DoctorProfile, PatientProfile, User
 
 pytestmark = pytest.mark.django_db
 
 
 def seed(**options: object) -> None:
-    call_command("seed_bench", doctors=6, patients=40, appointments=300, seed=7, verbosity=0, **options)
+    # An instance, not the name: the bench app is installed by bench.settings only, not by the suite's settings.
+    call_command(SeedBench(), doctors=6, patients=40, appointments=300, seed=7, verbosity=0, **options)
 
 
 def assert_no_active_overlap(key: str) -> None:
@@ -111,3 +113,12 @@ def test_bench_floor_rejects_a_missing_role(settings, client) -> None:
     settings.ROOT_URLCONF = "bench.urls"
 
     assert client.get("/bench/floor/appointments/?user=1").status_code == 400
+
+
+def test_seed_bench_is_a_command_of_the_bench_settings_only() -> None:
+    from django.conf import settings
+
+    import bench.settings
+
+    assert "bench" in bench.settings.INSTALLED_APPS
+    assert "bench" not in settings.INSTALLED_APPS

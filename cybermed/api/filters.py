@@ -1,0 +1,58 @@
+"""Query-string filters for every app: malformed values are a 400, never ignored and never a 500."""
+
+import datetime as dt
+import re
+
+import django_filters
+from django import forms
+
+from cybermed.api.fields import MAX_ID, OUT_OF_RANGE, aware_datetime_in_range
+
+# An unencoded "+" in a query string arrives as a space: "...T09:00:00 01:00" means "+01:00".
+_SPACE_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+class AwareDateTimeFormField(forms.CharField):
+    def clean(self, value: str | None) -> dt.datetime | None:
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(_SPACE_OFFSET.sub(r"\1+\2", value.strip()))
+        except ValueError:
+            raise forms.ValidationError("Enter an ISO 8601 datetime with an offset.") from None
+        if parsed.tzinfo is None:
+            raise forms.ValidationError("Include a UTC offset or Z, e.g. 2030-01-07T09:00:00+01:00.")
+        utc = aware_datetime_in_range(parsed)
+        if utc is None:
+            raise forms.ValidationError(OUT_OF_RANGE)
+        return utc
+
+
+class AwareDateTimeFilter(django_filters.Filter):
+    """ISO 8601 with an offset; a naive value is a 400 like everywhere else in the API."""
+
+    field_class = AwareDateTimeFormField
+
+
+class IdFormField(forms.IntegerField):
+    """A whole number a database id column can hold (a bigger one overflows SQLite's integers)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(min_value=-MAX_ID, max_value=MAX_ID, **kwargs)
+
+
+class IdFilter(django_filters.Filter):
+    field_class = IdFormField
+
+
+class CommaMultipleChoiceField(forms.MultipleChoiceField):
+    """`?status=a&status=b` or `?status=a,b`: both spellings clients commonly use."""
+
+    def clean(self, value: list[str] | None) -> list[str]:
+        split = [part.strip() for item in value or [] for part in str(item).split(",") if part.strip()]
+        return super().clean(split)
+
+
+class CommaMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = CommaMultipleChoiceField
