@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "appointments",
     "consultations",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("appointments.api.urls")),
     path("api/", include("consultations.api.urls")),
     path("api/", include("notifications.api.urls")),
+    path("api/", include("reports.api.urls")),
     path("", include("users.urls")),
 ]
 
