@@ -28,14 +28,14 @@ def patient_dashboard(*, user: User, now: dt.datetime | None = None) -> dict:
 
     now = now or timezone.now()
     upcoming = Appointment.objects.filter(patient=user, status__in=ACTIVE_STATUSES, start__gt=now)
-    following = upcoming.select_related("doctor").order_by("start", "id").first()
+    following = upcoming.select_related("doctor__doctor_profile").order_by("start", "id").first()
     return {
         "role": "patient",
         "next_appointment": (
             {
                 "id": following.pk,
-                "start": following.start,
-                "end": following.end,
+                "start": following.start.astimezone(following.doctor.doctor_profile.zone),
+                "end": following.end.astimezone(following.doctor.doctor_profile.zone),
                 "status": following.status,
                 "doctor": following.doctor_id,
                 "doctor_name": _name(following.doctor),

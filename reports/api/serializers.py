@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from appointments.api.fields import BoundedDateField, StrictCharField
+from appointments.api.serializers import LocalDateTimeField
 from cybermed.api.fields import MAX_ID, integer_from_json
 from reports.selectors import BUCKETS, MAX_RANGE_DAYS, STATUSES
 from users.models import DoctorProfile, Specialty, validate_timezone
@@ -22,8 +23,10 @@ class QueryIdField(serializers.IntegerField):
 
 
 class TimeZoneField(StrictCharField):
-    def to_internal_value(self, data: object) -> ZoneInfo:
-        name = super().to_internal_value(data)
+    """An IANA zone name, returned as its ZoneInfo (after the string's own checks, such as its length)."""
+
+    def run_validation(self, data: object = serializers.empty) -> ZoneInfo:
+        name = super().run_validation(data)
         try:
             validate_timezone(name)
         except DjangoValidationError as exc:
@@ -145,8 +148,8 @@ class DoctorRowSerializer(FiguresSerializer):
 
 class DashboardAppointmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = LocalDateTimeField(help_text="With the doctor's UTC offset at that moment.")
+    end = LocalDateTimeField()
     status = serializers.CharField()
     doctor = serializers.IntegerField(required=False)
     doctor_name = serializers.CharField(required=False)
