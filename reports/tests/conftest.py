@@ -67,7 +67,7 @@ def frozen():
 
 
 @pytest.fixture
-def clinic(db, frozen) -> Clinic:
+def clinic(db) -> Clinic:
     a = DoctorFactory(first_name="Anna", last_name="Adler", doctor_profile__timezone="Europe/Berlin")
     b = DoctorFactory(first_name="Ben", last_name="Brandt", doctor_profile__specialty__name="Cardiology")
     AvailabilityRule.objects.create(doctor=a, weekday=0, start_time=dt.time(9), end_time=dt.time(12))

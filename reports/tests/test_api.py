@@ -181,7 +181,7 @@ def test_report_endpoints_run_a_bounded_number_of_queries(client_for, clinic, do
 # --- Dashboard -------------------------------------------------------------------------------------
 
 
-def test_patient_dashboard(client_for, clinic):
+def test_patient_dashboard(client_for, clinic, frozen):
     p6 = clinic.patients["P6"]
     NotificationFactory(user=p6, is_read=False)
     NotificationFactory(user=p6, is_read=True)
@@ -198,7 +198,7 @@ def test_patient_without_appointments_has_no_next_one(client_for, db):
     assert (body["next_appointment"], body["upcoming_count"], body["unread_notifications"]) == (None, 0, 0)
 
 
-def test_doctor_dashboard_shows_today_in_their_zone(client_for, clinic):
+def test_doctor_dashboard_shows_today_in_their_zone(client_for, clinic, frozen):
     body = client_for(clinic.a).get("/api/dashboard/").json()
     ap = clinic.appointments
     assert (body["role"], body["today"], body["timezone"]) == ("doctor", "2030-03-25", "Europe/Berlin")
@@ -208,13 +208,13 @@ def test_doctor_dashboard_shows_today_in_their_zone(client_for, clinic):
     assert body["week_utilisation"] == DOCTOR_A["utilisation"]
 
 
-def test_staff_dashboard_shows_todays_clinic_totals(client_for, clinic, staff):
+def test_staff_dashboard_shows_todays_clinic_totals(client_for, clinic, frozen, staff):
     body = client_for(staff).get("/api/dashboard/").json()
     # Monday 25 March in UTC: a1, a7, a8, a2.
     assert (body["role"], body["today"], body["appointments"], body["completed"]) == ("staff", "2030-03-25", 4, 2)
 
 
-def test_dashboard_runs_a_bounded_number_of_queries(client_for, clinic, staff, django_assert_max_num_queries):
+def test_dashboard_runs_a_bounded_number_of_queries(client_for, clinic, frozen, staff, django_assert_max_num_queries):
     for user in (clinic.patients["P6"], clinic.a, staff):
         with django_assert_max_num_queries(8):
             assert client_for(user).get("/api/dashboard/").status_code == 200
