@@ -20,8 +20,8 @@ the period's zone (a doctor's own zone by default).
   clinic otherwise) and *returning* when an earlier completed one exists.
 
 Queries are a fixed handful whatever the range and the number of doctors: the profiles, the
-appointments (with their cancellation time as a subquery), the rules, the time off and the earlier
-completed visits; everything else is one pass in Python.
+appointments (with, as subqueries, the cancellation time of cancelled ones and whether a completed
+one had an earlier completed visit), the rules and the time off; everything else is one pass in Python.
 """
 
 import bisect
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 
 from appointments import availability
 from appointments.availability import Interval, WeeklyRule
@@ -156,6 +156,7 @@ class _Row:
     status: str
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
+    returning: bool  # completed, with an earlier completed visit (with the doctor, or the clinic)
 
 
 @dataclass
@@ -163,7 +164,6 @@ class _Data:
     profiles: list[DoctorProfile]
     rows: list[_Row]
     available: dict[int, list[Interval]]  # per doctor: merged, clipped to the period, time off removed
-    earlier_completed: set[tuple[int, int]]  # (doctor id, patient id) completed before the period
 
 
 def report_doctors(*, scope: Scope) -> list[DoctorProfile]:
@@ -176,7 +176,7 @@ def report_doctors(*, scope: Scope) -> list[DoctorProfile]:
     return list(qs.order_by("user__last_name", "user__first_name", "user_id"))
 
 
-def _load(scope: Scope, period: Period) -> _Data:
+def _load(scope: Scope, period: Period, *, by_doctor: bool) -> _Data:
     start, end = period.start, period.end
     profiles = report_doctors(scope=scope)
     cancelled_at = (
@@ -184,12 +184,20 @@ def _load(scope: Scope, period: Period) -> _Data:
         .order_by("-at", "-id")
         .values("at")[:1]
     )
+    earlier = Appointment.objects.filter(patient_id=OuterRef("patient_id"), status=Status.COMPLETED, start__lt=start)
+    if by_doctor:
+        earlier = earlier.filter(doctor_id=OuterRef("doctor_id"))
+    # Each subquery only for the rows that need it: the history for cancelled ones, earlier visits for
+    # completed ones (served by the (patient, start) index).
     rows = [
         _Row(*values)
         for values in Appointment.objects.filter(scope.q(), start__gte=start, start__lt=end)
-        .annotate(cancelled_at=Subquery(cancelled_at))
+        .annotate(
+            cancelled_at=Case(When(status=Status.CANCELLED, then=Subquery(cancelled_at)), default=None),
+            returning=Case(When(status=Status.COMPLETED, then=Exists(earlier)), default=Value(False)),
+        )
         .order_by("start", "id")
-        .values_list("doctor_id", "patient_id", "start", "end", "status", "created_at", "cancelled_at")
+        .values_list("doctor_id", "patient_id", "start", "end", "status", "created_at", "cancelled_at", "returning")
     ]
     rules: dict[int, list[WeeklyRule]] = defaultdict(list)
     for doctor_id, weekday, start_time, end_time in AvailabilityRule.objects.filter(scope.q()).values_list(
@@ -215,18 +223,7 @@ def _load(scope: Scope, period: Period) -> _Data:
         )
         windows = subtract(clip(windows, start, end), availability.merge(time_off.get(profile.user_id, ())))
         available[profile.user_id] = windows
-    completed_patients = {row.patient_id for row in rows if row.status == Status.COMPLETED}
-    earlier: set[tuple[int, int]] = set()
-    if completed_patients:
-        in_period = Appointment.objects.filter(
-            scope.q(), status=Status.COMPLETED, start__gte=start, start__lt=end
-        ).values("patient_id")
-        earlier = set(
-            Appointment.objects.filter(status=Status.COMPLETED, start__lt=start, patient_id__in=in_period)
-            .values_list("doctor_id", "patient_id")
-            .distinct()
-        )
-    return _Data(profiles, rows, available, earlier)
+    return _Data(profiles, rows, available)
 
 
 def clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
@@ -290,9 +287,6 @@ def _tally(data: _Data, edges: Sequence[dt.datetime], *, per_doctor: bool, one_d
 
     booked: dict[int, list[Interval]] = defaultdict(list)
     by_doctor_scope = per_doctor or one_doctor
-    earlier_patients = (
-        data.earlier_completed if by_doctor_scope else {(0, patient) for _, patient in data.earlier_completed}
-    )
     first_completed: dict[tuple[int, int], int] = {}
     for row in data.rows:
         tally = tallies[key(row.doctor_id, bucket_of(row.start))]
@@ -304,7 +298,7 @@ def _tally(data: _Data, edges: Sequence[dt.datetime], *, per_doctor: bool, one_d
             booked[row.doctor_id].append((row.start, row.end))
         if row.status == Status.COMPLETED:
             who = (row.doctor_id if by_doctor_scope else 0, row.patient_id)
-            if who in earlier_patients:
+            if row.returning:
                 tally.returning.add(row.patient_id)
             elif who not in first_completed:
                 first_completed[who] = row.patient_id
@@ -342,14 +336,14 @@ def bucket_starts(period: Period, bucket: str) -> list[dt.date]:
 
 def summary(*, scope: Scope, period: Period) -> dict:
     """The figures of the whole period for the scope."""
-    data = _load(scope, period)
+    data = _load(scope, period, by_doctor=scope.one_doctor)
     tallies = _tally(data, [period.start, period.end], per_doctor=False, one_doctor=scope.one_doctor)
     return tallies[(None, 0)].figures()
 
 
 def timeseries(*, scope: Scope, period: Period, bucket: str) -> list[dict]:
     """The figures per bucket (local to the period's zone), empty buckets included, in order."""
-    data = _load(scope, period)
+    data = _load(scope, period, by_doctor=scope.one_doctor)
     starts = bucket_starts(period, bucket)
     edges = [local_midnight(day, period.zone) for day in starts] + [period.end]
     tallies = _tally(data, edges, per_doctor=False, one_doctor=scope.one_doctor)
@@ -358,7 +352,7 @@ def timeseries(*, scope: Scope, period: Period, bucket: str) -> list[dict]:
 
 def per_doctor(*, scope: Scope, period: Period) -> list[dict]:
     """One row of figures per doctor in the scope, by name; doctors without appointments included."""
-    data = _load(scope, period)
+    data = _load(scope, period, by_doctor=True)
     tallies = _tally(data, [period.start, period.end], per_doctor=True, one_doctor=True)
     return [
         {
