@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from cybermed.api.fields import MAX_ID, integer_from_json
 from reports import charts, selectors
 from reports.models import ClinicInsights
 from reports.selectors import MAX_RANGE_DAYS, STATUSES, Period, Scope
@@ -33,15 +34,27 @@ TILES = (
 )
 
 
+class IdChoiceField(forms.ModelChoiceField):
+    """A model choice by id that refuses impossible ids before the lookup (SQLite overflows on them)."""
+
+    def to_python(self, value: object) -> object:
+        if value in self.empty_values:
+            return None
+        number = integer_from_json(value)
+        if number is None or not 0 < number <= MAX_ID:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(number)
+
+
 class InsightsFilterForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    doctor = forms.ModelChoiceField(
+    doctor = IdChoiceField(
         queryset=DoctorProfile.objects.select_related("user").order_by("user__last_name", "user__first_name"),
         required=False,
         empty_label="All doctors",
     )
-    specialty = forms.ModelChoiceField(queryset=Specialty.objects.all(), required=False, empty_label="All specialties")
+    specialty = IdChoiceField(queryset=Specialty.objects.all(), required=False, empty_label="All specialties")
     tz = forms.CharField(label="Time zone", required=False, max_length=64, validators=[validate_timezone])
 
     def clean(self) -> dict:

@@ -55,6 +55,8 @@ def test_tiles_compare_with_the_previous_period(clinic, staff):
         "date_from=2020-01-01&date_to=2030-01-01",
         "date_from=0001-01-01&date_to=9999-12-31",
         "date_from=nope&doctor=1e400&specialty=-1",
+        "doctor=99999999999999999999999&specialty=99999999999999999999999",
+        "date_from=2030-01-01&date_from=2030-02-01&tz=" + "x" * 200,
         "tz=localtime",
         "date_to=2030-01-01",
     ],
