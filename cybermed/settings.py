@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "calendars",
     "consultations",
     "notifications",
+    "reports",
     "cybermed",  # project-level management commands (seed_demo); no models
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("calendars.api.urls")),
     path("api/", include("consultations.api.urls")),
     path("api/", include("notifications.api.urls")),
+    path("api/", include("reports.api.urls")),
     path("", include("users.urls")),
     path("", include("calendars.urls")),
 ]
