@@ -51,11 +51,6 @@ def appointment_list_visible(*, user: User) -> QuerySet[Appointment]:
     return _taking_part(qs, user)
 
 
-def appointment_list_participating(*, user: User) -> QuerySet[Appointment]:
-    """What the caller may act on: only appointments they take part in (staff see none here)."""
-    return _taking_part(appointment_base(), user)
-
-
 def appointment_history(*, appointment: Appointment) -> QuerySet[StatusChange]:
     return StatusChange.objects.filter(appointment=appointment).order_by("at", "id")
 
