@@ -1,9 +1,12 @@
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments import selectors
-from appointments.tests.factories import AppointmentFactory, next_slot
+from appointments.choices import Status
+from appointments.tests.factories import AppointmentFactory, TimeOffFactory, next_slot
 
 
 @pytest.mark.django_db
@@ -37,3 +40,14 @@ def test_participant_list_count_needs_no_join_and_referral_id_is_annotated(docto
     assert "JOIN" not in captured.captured_queries[0]["sql"]
     by_pk = {a.pk: a.referred_to_pk for a in qs}
     assert by_pk == {original.pk: referral.pk, referral.pk: None}
+
+
+def test_doctor_schedule_free_slots_are_the_booking_engines(doctor, patient):
+    AppointmentFactory(doctor=doctor, patient=patient, start=next_slot(days=2, hour=10), status=Status.CONFIRMED)
+    AppointmentFactory(doctor=doctor, start=next_slot(days=2, hour=11), status=Status.CANCELLED)
+    TimeOffFactory(doctor=doctor, start=next_slot(days=3, hour=9))
+    first = next_slot(days=1).date()
+    last = first + dt.timedelta(days=6)
+    appointments, free = selectors.doctor_schedule(profile=doctor.doctor_profile, first=first, last=last)
+    assert free == selectors.doctor_free_slots(profile=doctor.doctor_profile, first=first, last=last)
+    assert len(appointments) == 2
