@@ -303,7 +303,7 @@ def test_schedule_week_in_the_doctors_zone_with_todays_date_there(client, desk, 
     assert "Wednesday 2 December 2026" in html  # the UTC date is still Tuesday 1 December
     assert "Wed 2 Dec (today)" in html
     assert re.search(r"10:30–11:00 <strong[^>]*>Pending</strong><br>Jane Doe", html)
-    assert "09:00–09:30 free · book" in html
+    assert "09:00–09:30 free</a>" in html
     assert reverse("admin:appointments_appointment_change", args=[upcoming.pk]) in html
 
 
