@@ -6,6 +6,7 @@ class AppointmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from appointments.admin import extend_user_admin
         from appointments.models import OVERLAP_CONSTRAINTS, Appointment
         from cybermed.exceptions import SlotUnavailable, register_constraint_conflict, register_unique_constraints
 
@@ -13,3 +14,5 @@ class AppointmentsConfig(AppConfig):
         register_unique_constraints(Appointment, SlotUnavailable)
         for name in OVERLAP_CONSTRAINTS:
             register_constraint_conflict(name, SlotUnavailable)
+        # After the admin's autodiscovery (django.contrib.admin is listed first): the users admin exists.
+        extend_user_admin()

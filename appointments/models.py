@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -91,7 +93,8 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.start:%Y-%m-%d %H:%M} {self.status}"
+        # Stored in UTC; say so, since the admin shows local times in the doctor's zone next to it.
+        return f"#{self.pk} {self.start.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC {self.status}"
 
     @property
     def is_active(self) -> bool:

@@ -52,7 +52,7 @@ def appointment_list_visible(*, user: User) -> QuerySet[Appointment]:
 
 
 def appointment_list_participating(*, user: User) -> QuerySet[Appointment]:
-    """What the caller may act on: only appointments they take part in (staff see none here)."""
+    """Only the appointments the caller takes part in (staff see none here): e.g. their calendar."""
     return _taking_part(appointment_base(), user)
 
 
@@ -138,3 +138,29 @@ def patient_list_for(*, user: User) -> QuerySet[User]:
     if user.role == Role.DOCTOR:
         return patients.filter(pk__in=Appointment.objects.filter(doctor=user).values("patient_id"))
     return patients.none()
+
+
+def doctor_schedule(
+    *, profile: DoctorProfile, first: dt.date, last: dt.date, now: dt.datetime | None = None
+) -> tuple[list[Appointment], list[Interval]]:
+    """Every appointment (any status) and the free slots of a doctor on their local dates first..last.
+
+    Three queries whatever the range and however busy the doctor (the front desk's schedule page): the
+    free slots are worked out from the same rows, the same way as doctor_free_slots.
+    """
+    now = now or timezone.now()
+    zone = profile.zone
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    appointments = list(
+        Appointment.objects.filter(doctor_id=profile.user_id, start__lt=end, end__gt=start)
+        .select_related("patient")
+        .order_by("start", "id")
+    )
+    grid = availability.grid_slots(weekly_rules(doctor_id=profile.user_id), zone, profile.slot_minutes, first, last)
+    if not grid:
+        return appointments, []
+    # Weekly rules never cross midnight, so every grid slot lies inside [start, end).
+    time_off = TimeOff.objects.filter(doctor_id=profile.user_id, start__lt=grid[-1][1], end__gt=grid[0][0])
+    busy = list(time_off.values_list("start", "end")) + [(a.start, a.end) for a in appointments if a.is_active]
+    return appointments, availability.bookable_slots(grid, busy, now)

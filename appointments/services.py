@@ -44,20 +44,40 @@ def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-# The one table of allowed moves. Reschedules are moves too (to the same status, or back to pending
-# when the patient moves a confirmed appointment) so that they are checked and recorded the same way.
+# The one table of allowed moves, and so the one matrix of who may do what to an appointment: the API's
+# permissions are derived from it (roles_allowed). Creation is the move from "" (a patient's booking is
+# pending, the doctor's or the front desk's confirmed). Reschedules are moves too (to the same status, or
+# back to pending when the patient moves a confirmed appointment) so that they are checked and recorded
+# the same way. Staff act for the clinic (book, confirm, cancel, reschedule, no-show); clinical acts
+# (complete, refer) stay with the doctor.
+CREATION = ""
 TRANSITIONS: dict[tuple[str, str], Move] = {
-    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR), after_start=False),
+    (CREATION, Status.PENDING): Move(Event.CREATED, _roles(Role.PATIENT)),
+    (CREATION, Status.CONFIRMED): Move(Event.CREATED, _roles(Role.DOCTOR, STAFF)),
+    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR, STAFF), after_start=False),
     (Status.PENDING, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
     (Status.CONFIRMED, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
     (Status.CONFIRMED, Status.COMPLETED): Move(Event.COMPLETED, _roles(Role.DOCTOR), after_start=True),
-    (Status.CONFIRMED, Status.NO_SHOW): Move(Event.NO_SHOW, _roles(Role.DOCTOR), after_start=True),
+    (Status.CONFIRMED, Status.NO_SHOW): Move(Event.NO_SHOW, _roles(Role.DOCTOR, STAFF), after_start=True),
     (Status.PENDING, Status.REFERRED): Move(Event.REFERRED, _roles(Role.DOCTOR)),
     (Status.CONFIRMED, Status.REFERRED): Move(Event.REFERRED, _roles(Role.DOCTOR)),
-    (Status.PENDING, Status.PENDING): Move(Event.RESCHEDULED, _roles(Role.PATIENT, Role.DOCTOR)),
+    (Status.PENDING, Status.PENDING): Move(Event.RESCHEDULED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
     (Status.CONFIRMED, Status.PENDING): Move(Event.RESCHEDULED, _roles(Role.PATIENT)),
-    (Status.CONFIRMED, Status.CONFIRMED): Move(Event.RESCHEDULED, _roles(Role.DOCTOR)),
+    (Status.CONFIRMED, Status.CONFIRMED): Move(Event.RESCHEDULED, _roles(Role.DOCTOR, STAFF)),
 }
+
+
+def roles_allowed(event: Event) -> frozenset[str]:
+    """Every role that may make some move announcing `event`."""
+    return frozenset().union(*(move.roles for move in TRANSITIONS.values() if move.event == event))
+
+
+def roles_of(user: User) -> frozenset[str]:
+    """The roles `user` can ever act in: their own (patient or doctor), and staff when they are staff."""
+    roles = {user.role} if user.role in (Role.PATIENT, Role.DOCTOR) else set()
+    if user.is_staff:
+        roles.add(STAFF)
+    return frozenset(roles)
 
 
 def role_in(appointment: Appointment, user: User) -> str | None:
@@ -192,21 +212,25 @@ def appointment_book(
     reason_for_visit: str = "",
     end: dt.datetime | None = None,
 ) -> Appointment:
-    """Book `patient` with `doctor`: pending when the patient books, confirmed when the doctor does.
+    """Book `patient` with `doctor`: pending when the patient books, confirmed when the doctor or staff do.
 
     MAX_ACTIVE_APPOINTMENTS_PER_PATIENT (`booking_limit`) limits only patients booking for themselves,
-    so that nobody can hoard slots; a doctor scheduling for a patient (a course of 12 sessions) is not
-    limited. The patient's count is of every active future appointment they hold, whoever made it, so
-    doctor-made appointments use up the patient's own places too.
+    so that nobody can hoard slots; a doctor scheduling for a patient (a course of 12 sessions) or the
+    front desk booking at the counter is not limited. The patient's count is of every active future
+    appointment they hold, whoever made it, so doctor-made appointments use up the patient's own places too.
     """
-    self_booking = by.pk == patient.pk and by.role == Role.PATIENT
-    if self_booking:
-        status = Status.PENDING
+    if by.pk == patient.pk and by.role == Role.PATIENT:
+        role, status = Role.PATIENT, Status.PENDING
         end = None  # a patient always books exactly one slot
     elif by.pk == doctor.pk and by.role == Role.DOCTOR:
-        status = Status.CONFIRMED
+        role, status = Role.DOCTOR, Status.CONFIRMED
+    elif by.is_staff:
+        role, status = STAFF, Status.CONFIRMED
     else:
-        raise PermissionDenied("Only the patient or the doctor can book this appointment.")
+        raise PermissionDenied("Only the patient, the doctor or clinic staff can book this appointment.")
+    if role not in TRANSITIONS[(CREATION, status)].roles:
+        raise PermissionDenied(f"A {role} cannot book this appointment.")
+    self_booking = role == Role.PATIENT
     if doctor.pk == patient.pk or patient.role != Role.PATIENT:
         raise ValidationError({"patient": ["That user is not a patient."]})
     if end is not None and end <= start:

@@ -8,6 +8,9 @@ from cybermed.api.views import HealthView
 
 # The API has no home page of its own: "/" and the admin's "View site" lead to its documentation.
 admin.site.site_url = "/api/docs/"
+admin.site.site_header = "CyberMed administration"
+admin.site.site_title = "CyberMed admin"
+admin.site.index_title = "CyberMed front desk"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="swagger-ui"), name="home"),

@@ -1,10 +1,24 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the services write (what was sent to whom): staff read them, nobody edits them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "kind", "title", "is_read", "created_at"]
     list_filter = ["kind", "is_read"]
     search_fields = ["user__email", "title"]
@@ -32,7 +46,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(admin.ModelAdmin):
+class ReminderSentAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "appointment", "start", "sent_at"]
     search_fields = ["user__email"]
     list_select_related = ["user", "appointment"]

@@ -139,6 +139,11 @@ def _other_parties(appt: AppointmentSnapshot, actor_id: int | None) -> list[int]
     return [appt.patient_id, appt.doctor_id]
 
 
+def _doctor_unless_acting(appt: AppointmentSnapshot, actor_id: int | None) -> list[int]:
+    """The doctor, when someone else (the front desk) made a move that is normally the doctor's."""
+    return [] if actor_id == appt.doctor_id else [appt.doctor_id]
+
+
 def _appointment_specs(change: AppointmentChange, users: dict[int, User]) -> list[NotificationSpec]:
     appt = change.appointment
     doctor, patient = users[appt.doctor_id], users[appt.patient_id]
@@ -172,7 +177,17 @@ def _appointment_specs(change: AppointmentChange, users: dict[int, User]) -> lis
                     "Appointment confirmed",
                     f"Your appointment with {doctor_name(doctor)} on {when} is confirmed.{where}",
                     location=appt.location,
-                )
+                ),
+                *[
+                    spec(
+                        uid,
+                        Kind.APPOINTMENT_CONFIRMED,
+                        "Appointment confirmed",
+                        f"Your appointment with {person_name(patient)} on {when} was confirmed by the clinic.{where}",
+                        location=appt.location,
+                    )
+                    for uid in _doctor_unless_acting(appt, change.actor_id)
+                ],
             ]
         case Event.CANCELLED:
             return [
@@ -218,7 +233,16 @@ def _appointment_specs(change: AppointmentChange, users: dict[int, User]) -> lis
                     Kind.APPOINTMENT_NO_SHOW,
                     "Missed appointment",
                     f"Your appointment with {doctor_name(doctor)} on {when} was marked as missed.",
-                )
+                ),
+                *[
+                    spec(
+                        uid,
+                        Kind.APPOINTMENT_NO_SHOW,
+                        "Missed appointment",
+                        f"Your appointment with {person_name(patient)} on {when} was marked as missed by the clinic.",
+                    )
+                    for uid in _doctor_unless_acting(appt, change.actor_id)
+                ],
             ]
     logger.warning("no notification for appointment event %r", change.kind)
     return []

@@ -137,12 +137,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 
 class AppointmentCreateSerializer(serializers.Serializer):
-    """Patients send `doctor`; doctors send `patient` (and may send `end`)."""
+    """Patients send `doctor`; doctors send `patient` (and may send `end`); staff send both (and may send `end`)."""
 
-    doctor = StrictIdField(queryset=User.objects.none(), required=False, help_text="Doctor's user id (patients).")
-    patient = StrictIdField(queryset=User.objects.none(), required=False, help_text="Patient's user id (doctors).")
+    doctor = StrictIdField(
+        queryset=User.objects.none(), required=False, help_text="Doctor's user id (patients, staff)."
+    )
+    patient = StrictIdField(
+        queryset=User.objects.none(), required=False, help_text="Patient's user id (doctors, staff)."
+    )
     start = AwareDateTimeField()
-    end = AwareDateTimeField(required=False, help_text="Doctors only; defaults to start + the slot length.")
+    end = AwareDateTimeField(required=False, help_text="Doctors and staff; defaults to start + the slot length.")
     reason_for_visit = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -158,11 +162,15 @@ class AppointmentCreateSerializer(serializers.Serializer):
             for field in ("patient", "end"):
                 if field in attrs:
                     raise serializers.ValidationError({field: ["Patients cannot set this field."]})
-        else:
+        elif user.role == Role.DOCTOR:
             if "patient" not in attrs:
                 raise serializers.ValidationError({"patient": ["This field is required."]})
             if "doctor" in attrs and attrs["doctor"].pk != user.pk:
                 raise serializers.ValidationError({"doctor": ["Doctors book appointments with themselves only."]})
+        else:  # the front desk books any patient with any bookable doctor
+            missing = [field for field in ("doctor", "patient") if field not in attrs]
+            if missing:
+                raise serializers.ValidationError({field: ["This field is required."] for field in missing})
         if "end" in attrs and attrs["end"] <= attrs["start"]:
             raise serializers.ValidationError({"end": ["The end must be after the start."]})
         return attrs

@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 from appointments import selectors, services
 from appointments.api import serializers as s
 from appointments.api.filters import AppointmentFilter, PatientFilter
+from appointments.api.permissions import may_make
+from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment, AvailabilityRule, TimeOff
 from cybermed.api.schema import conflict
 from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
@@ -178,35 +180,37 @@ class AppointmentViewSet(
     ordering = ["start", "id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    # Reading is for participants and staff; acting is for participants in the right role (each action
-    # declares its roles).
-    READ_ACTIONS = frozenset({"list", "retrieve", "history"})
-    PARTICIPANT_WRITES = frozenset({"create", "partial_update", "destroy"})
+    # Who may act is decided by the transitions table: each action's permission is derived from it
+    # (may_make), and the service checks the caller's role in the appointment itself (PermissionDenied →
+    # 403). The queryset is what the caller may read, so an outsider's appointment is a 404.
+    WRITES = {"create": may_make(Event.CREATED), "destroy": may_make(Event.CANCELLED)}
 
     def get_permissions(self) -> list:
-        if self.action in self.PARTICIPANT_WRITES:
+        if self.action in self.WRITES:
+            return [self.WRITES[self.action]()]
+        if self.action == "partial_update":
             return [(IsPatient | IsDoctor)()]
         return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Appointment]:
         if getattr(self, "swagger_fake_view", False):
             return Appointment.objects.none()
-        user = self.request.user
-        if self.action in self.READ_ACTIONS:
-            return selectors.appointment_list_visible(user=user)
-        return selectors.appointment_list_participating(user=user)
+        return selectors.appointment_list_visible(user=self.request.user)
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         """Book an appointment
 
         A patient sends `{doctor, start, reason_for_visit}` and gets a `pending` appointment one slot long.
         A doctor sends `{patient, start, reason_for_visit, end?}` and gets a `confirmed` one; `start` must
-        be on their slot grid and the whole appointment inside their availability. Datetimes need an offset
+        be on their slot grid and the whole appointment inside their availability. Clinic staff send
+        `{doctor, patient, start, reason_for_visit, end?}` and get a `confirmed` one, `created_by` the
+        staff user, with the same checks as the doctor's. Datetimes need an offset
         (naive → 400); unknown or unbookable doctor/patient ids → 400. Anything wrong with the time itself
         (past, off the grid, outside availability, time off, someone already busy) → 409
         `slot_unavailable`, the same answer a concurrent booking gets from the database. A patient booking
         for themselves who already holds MAX_ACTIVE_APPOINTMENTS_PER_PATIENT active upcoming appointments
-        (whoever made them) → 409 `booking_limit`; appointments a doctor books for a patient are not limited.
+        (whoever made them) → 409 `booking_limit`; appointments a doctor or staff book for a patient are not
+        limited.
         """
         data = s.AppointmentCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
@@ -244,9 +248,14 @@ class AppointmentViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
-    @action(detail=True, methods=["post"], serializer_class=s.ConfirmSerializer, permission_classes=[IsDoctor])
+    @action(
+        detail=True,
+        methods=["post"],
+        serializer_class=s.ConfirmSerializer,
+        permission_classes=[may_make(Event.CONFIRMED)],
+    )
     def confirm(self, request: Request, pk: str) -> Response:
-        """Confirm (doctor)
+        """Confirm (doctor, staff)
 
         pending → confirmed, before the start. `location` defaults to the clinic address.
         """
@@ -259,7 +268,10 @@ class AppointmentViewSet(
 
     @extend_schema(responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
     @action(
-        detail=True, methods=["post"], serializer_class=s.CancelSerializer, permission_classes=[IsPatient | IsDoctor]
+        detail=True,
+        methods=["post"],
+        serializer_class=s.CancelSerializer,
+        permission_classes=[may_make(Event.CANCELLED)],
     )
     def cancel(self, request: Request, pk: str) -> Response:
         """Cancel
@@ -276,13 +288,13 @@ class AppointmentViewSet(
         detail=True,
         methods=["post"],
         serializer_class=s.RescheduleSerializer,
-        permission_classes=[IsPatient | IsDoctor],
+        permission_classes=[may_make(Event.RESCHEDULED)],
     )
     def reschedule(self, request: Request, pk: str) -> Response:
         """Reschedule
 
         Move a pending/confirmed appointment to another bookable time (same checks as booking). A patient's
-        reschedule returns it to `pending`; a doctor's keeps the status and the length.
+        reschedule returns it to `pending`; a doctor's or staff's keeps the status and the length.
         """
         appointment = self.get_object()
         data = self._input(s.RescheduleSerializer)
@@ -290,7 +302,7 @@ class AppointmentViewSet(
         return self._render(appointment)
 
     @extend_schema(request=None, responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
-    @action(detail=True, methods=["post"], permission_classes=[IsDoctor])
+    @action(detail=True, methods=["post"], permission_classes=[may_make(Event.COMPLETED)])
     def complete(self, request: Request, pk: str) -> Response:
         """Mark completed (doctor)
 
@@ -299,16 +311,18 @@ class AppointmentViewSet(
         return self._render(services.appointment_complete(appointment=self.get_object(), by=request.user))
 
     @extend_schema(request=None, responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
-    @action(detail=True, methods=["post"], url_path="no-show", permission_classes=[IsDoctor])
+    @action(detail=True, methods=["post"], url_path="no-show", permission_classes=[may_make(Event.NO_SHOW)])
     def no_show(self, request: Request, pk: str) -> Response:
-        """Mark no-show (doctor)
+        """Mark no-show (doctor, staff)
 
         confirmed → no_show, once the start has passed.
         """
         return self._render(services.appointment_no_show(appointment=self.get_object(), by=request.user))
 
     @extend_schema(responses={201: s.AppointmentSerializer, 409: MOVE_409})
-    @action(detail=True, methods=["post"], serializer_class=s.ReferSerializer, permission_classes=[IsDoctor])
+    @action(
+        detail=True, methods=["post"], serializer_class=s.ReferSerializer, permission_classes=[may_make(Event.REFERRED)]
+    )
     def refer(self, request: Request, pk: str) -> Response:
         """Refer to another doctor (doctor)
 

@@ -41,7 +41,12 @@ def test_admin_cancel_action_goes_through_the_service(admin_client_logged_in):
     done = AppointmentFactory(status=Status.COMPLETED)
     r = admin_client_logged_in.post(
         reverse("admin:appointments_appointment_changelist"),
-        {"action": "cancel_selected", "_selected_action": [active.pk, done.pk]},
+        {
+            "action": "cancel_selected",
+            "_selected_action": [active.pk, done.pk],
+            "apply": "1",
+            "reason": "Cancelled by staff",
+        },
         follow=True,
     )
     assert r.status_code == 200

@@ -1,9 +1,12 @@
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments import selectors
-from appointments.tests.factories import AppointmentFactory, next_slot
+from appointments.choices import Status
+from appointments.tests.factories import AppointmentFactory, TimeOffFactory, next_slot
 from users.tests.factories import DoctorFactory, PatientFactory
 
 
@@ -50,3 +53,14 @@ def test_patient_list_for_scopes_by_role(staff):
     assert list(selectors.patient_list_for(user=doctor)) == [mine]
     assert set(selectors.patient_list_for(user=staff)) == {mine, theirs}
     assert list(selectors.patient_list_for(user=mine)) == []
+
+
+def test_doctor_schedule_free_slots_are_the_booking_engines(doctor, patient):
+    AppointmentFactory(doctor=doctor, patient=patient, start=next_slot(days=2, hour=10), status=Status.CONFIRMED)
+    AppointmentFactory(doctor=doctor, start=next_slot(days=2, hour=11), status=Status.CANCELLED)
+    TimeOffFactory(doctor=doctor, start=next_slot(days=3, hour=9))
+    first = next_slot(days=1).date()
+    last = first + dt.timedelta(days=6)
+    appointments, free = selectors.doctor_schedule(profile=doctor.doctor_profile, first=first, last=last)
+    assert free == selectors.doctor_free_slots(profile=doctor.doctor_profile, first=first, last=last)
+    assert len(appointments) == 2

@@ -208,9 +208,11 @@ def test_transition_table_is_enforced_for_every_pair(patient, doctor, slot, sour
             assert appointment.history.get().to_status == target
 
 
-def test_only_the_allowed_roles_make_each_move(patient, doctor, slot):
+def test_only_the_allowed_roles_make_each_move(patient, doctor, staff, slot):
     for (source, target), move in services.TRANSITIONS.items():
-        for role, actor in (("patient", patient), ("doctor", doctor)):
+        if source == services.CREATION:  # bookings: test_booking_roles_come_from_the_table
+            continue
+        for role, actor in (("patient", patient), ("doctor", doctor), (services.STAFF, staff)):
             appointment = AppointmentFactory(patient=patient, doctor=doctor, start=slot, status=source)
             when = slot + dt.timedelta(minutes=5) if move.after_start else slot - dt.timedelta(hours=1)
             with time_machine.travel(when, tick=False):
@@ -220,6 +222,16 @@ def test_only_the_allowed_roles_make_each_move(patient, doctor, slot):
                     with pytest.raises(PermissionDenied):
                         services.appointment_transition(appointment=appointment, to=target, by=actor, event=move.event)
             appointment.delete()
+
+
+def test_booking_roles_come_from_the_table(patient, doctor, staff, slot):
+    assert services.TRANSITIONS[(services.CREATION, Status.PENDING)].roles == {"patient"}
+    assert services.TRANSITIONS[(services.CREATION, Status.CONFIRMED)].roles == {"doctor", services.STAFF}
+    by_patient = services.appointment_book(doctor=doctor, patient=patient, start=slot, by=patient)
+    by_doctor = services.appointment_book(doctor=doctor, patient=patient, start=slot + dt.timedelta(hours=1), by=doctor)
+    by_staff = services.appointment_book(doctor=doctor, patient=patient, start=slot + dt.timedelta(hours=2), by=staff)
+    assert [a.status for a in (by_patient, by_doctor, by_staff)] == ["pending", "confirmed", "confirmed"]
+    assert by_staff.created_by == staff
 
 
 @pytest.mark.parametrize(("source", "target"), [("pending", "pending"), ("confirmed", "confirmed")])

@@ -1,8 +1,11 @@
 """Health check and the JSON fallbacks for errors raised outside DRF views."""
 
+from django.contrib import admin
 from django.db import Error as DatabaseError
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -49,5 +52,9 @@ def json_bad_request(request: HttpRequest, exception: Exception | None = None) -
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 
-def json_permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def json_permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # The admin is a browser application: a staff member without a permission gets its HTML page.
+    if request.path.startswith(reverse("admin:index")):
+        context = {**admin.site.each_context(request), "title": "Permission denied"}
+        return TemplateResponse(request, "admin/403.html", context, status=403).render()
     return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)

@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "ALLOWED_HOSTS": "api.cybermed.example",
     "CSRF_TRUSTED_ORIGINS": "https://api.cybermed.example",
+    "SITE_URL": "https://api.cybermed.example",
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_HSTS_SECONDS": "31536000",
     "SESSION_COOKIE_SECURE": "true",
@@ -210,3 +211,10 @@ def test_server_refuses_to_start_with_development_secret_key():
     )
     assert done.returncode != 0
     assert "Set SECRET_KEY" in done.stderr
+
+
+def test_production_settings_with_loopback_email_links_fail_deploy_checks():
+    env = {**PRODUCTION_ENV, "SITE_URL": "http://127.0.0.1:8000"}
+    done = run_deploy_check(SECRET_KEY="ci-" + secrets.token_urlsafe(48), **env)
+    assert done.returncode != 0
+    assert "users.W001" in done.stdout + done.stderr
