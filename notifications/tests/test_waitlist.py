@@ -147,6 +147,24 @@ def test_patient_sending_bad_waitlist_input_gets_400(change, field, client_for, 
     assert not WaitlistEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"end_date": str(today())}, {"end_date": ["Must be on or after start_date."]}),
+        ({"end_date": str(today() + dt.timedelta(days=64))}, {"end_date": ["At most 62 days after start_date."]}),
+        (
+            {"start_date": str(today() - dt.timedelta(days=3))},
+            {"start_date": ["Must not be in the past (doctor's local date)."]},
+        ),
+    ],
+)
+def test_patient_sending_bad_waitlist_window_gets_400_with_field_message(change, errors, client_for, patient, doctor):
+    r = client_for(patient).post(URL, {**body(doctor), **change}, format="json")
+
+    assert (r.status_code, r.json()) == (400, errors)
+    assert not WaitlistEntry.objects.exists()
+
+
 @pytest.mark.parametrize("missing", ["doctor", "start_date", "end_date"])
 def test_patient_omitting_waitlist_field_gets_400(missing, client_for, patient, doctor):
     data = body(doctor)
