@@ -257,10 +257,11 @@ def patient_profile_upsert(*, user: User, data: dict[str, Any]) -> tuple[Patient
 
 
 @transaction.atomic
-def doctor_verify(*, doctor: User) -> DoctorProfile:
-    """Mark a doctor verified so they appear in the directory and can be booked."""
+def doctor_verify(*, doctor: User) -> tuple[DoctorProfile, bool]:
+    """Mark a doctor verified so they appear in the directory and can be booked; True if they were not yet."""
     profile = DoctorProfile.objects.select_for_update().get(user=doctor)
-    if not profile.is_verified:
-        profile.is_verified = True
-        profile.save(update_fields=["is_verified"])
-    return profile
+    if profile.is_verified:
+        return profile, False
+    profile.is_verified = True
+    profile.save(update_fields=["is_verified"])
+    return profile, True

@@ -136,8 +136,10 @@ def test_doctor_profile_upsert_never_sets_verified():
 def test_doctor_verify_is_idempotent():
     doctor = DoctorFactory(doctor_profile__is_verified=False)
 
-    assert services.doctor_verify(doctor=doctor).is_verified
-    assert services.doctor_verify(doctor=doctor).is_verified
+    first, newly = services.doctor_verify(doctor=doctor)
+    again, newly_again = services.doctor_verify(doctor=doctor)
+
+    assert (first.is_verified, newly, again.is_verified, newly_again) == (True, True, True, False)
     assert doctor in selectors.doctor_list_visible()
 
 
