@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -17,15 +18,32 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tasks import send_account_email
-from users.tokens import password_reset_token, user_for_activation, user_id_from_claim
+from users.tokens import password_reset_token, user_for_activation, user_for_password_reset, user_id_from_claim
 
 INVALID_TOKEN = "Token is invalid, expired or already used."
 BAD_CREDENTIALS = "No account found with the given credentials."
+DUPLICATE_EMAIL = "An account with this email already exists."
+WRONG_PASSWORD = "The current password is wrong."
+INVALID_RESET_LINK = "The reset link is invalid or has expired."
 
 
 def _auth_failed(detail: str, code: str) -> AuthenticationFailed:
     # The body carries a machine code next to the text, like the 409s: `{"detail", "code"}`.
     return AuthenticationFailed({"detail": detail, "code": code}, code)
+
+
+def _password_errors(*, password: str, user: User) -> list[ValidationError]:
+    """The settings' password validators' complaints about `password` for `user` (none when it is acceptable)."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        return exc.error_list
+    return []
+
+
+def _password_check(*, password: str, user: User, field: str) -> None:
+    if errors := _password_errors(password=password, user=user):
+        raise ValidationError({field: errors})
 
 
 def _send_after_commit(*, user: User, kind: str) -> None:
@@ -34,6 +52,10 @@ def _send_after_commit(*, user: User, kind: str) -> None:
 
 
 # --- Registration and activation -------------------------------------------------------------------
+
+
+def _email_taken(email: str) -> bool:
+    return User.objects.filter(email=email).exists()
 
 
 def user_register(
@@ -49,8 +71,11 @@ def user_register(
     """Create a patient or doctor with an empty profile and email them an activation link."""
     if role not in Role.values:
         raise ValidationError({"role": "Choose patient or doctor."})
+    email = User.objects.normalize_email(email)
+    if _email_taken(email):
+        raise ValidationError({"email": DUPLICATE_EMAIL})
     user = User(
-        email=User.objects.normalize_email(email),
+        email=email,
         first_name=first_name,
         last_name=last_name,
         role=role,
@@ -58,6 +83,7 @@ def user_register(
         phone_number=phone_number,
         is_active=not settings.ACCOUNT_ACTIVATION_REQUIRED,
     )
+    _password_check(password=password, user=user, field="password")
     # Hashed before the transaction opens: on SQLite a write transaction holds the one database-wide write
     # lock (BEGIN IMMEDIATE), and the hash is the slow part of a sign-up.
     user.set_password(password)
@@ -66,7 +92,7 @@ def user_register(
             with transaction.atomic():
                 user.save()
         except IntegrityError as exc:  # two sign-ups with one address at once: the constraint decides
-            raise ValidationError({"email": "An account with this email already exists."}) from exc
+            raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
         if role == Role.DOCTOR:
             DoctorProfile.objects.create(user=user)
         else:
@@ -177,8 +203,15 @@ def tokens_revoke_all(*, user: User) -> int:
 # --- Passwords ---------------------------------------------------------------------------------------
 
 
-def user_change_password(*, user: User, new_password: str) -> None:
-    """Set a new password and sign out every session (all refresh tokens issued before)."""
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Set a new password if `old_password` is the current one, and sign out every session (all refresh tokens)."""
+    errors: dict[str, list[ValidationError]] = {}
+    if not user.check_password(old_password):
+        errors["old_password"] = [ValidationError(WRONG_PASSWORD)]
+    if weak := _password_errors(password=new_password, user=user):
+        errors["new_password"] = weak
+    if errors:  # both at once, as a form would say them
+        raise ValidationError(errors)
     hashed = make_password(new_password)  # before the row lock (and SQLite's write lock): hashing is slow
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -194,16 +227,21 @@ def user_request_password_reset(*, email: str) -> None:
         _send_after_commit(user=user, kind="password_reset")
 
 
-def user_reset_password(*, user: User, token: str, new_password: str) -> None:
-    """Set the password from a reset link; the link dies with the old password hash."""
+def user_reset_password(*, uid: str, token: str, new_password: str) -> User:
+    """Set the password from a reset link (`uid` and `token`); the link dies with the old password hash."""
+    user = user_for_password_reset(uid, token)
+    if user is None:
+        raise ValidationError({"token": INVALID_RESET_LINK})
+    _password_check(password=new_password, user=user, field="new_password")
     hashed = make_password(new_password)  # before the row lock (and SQLite's write lock): hashing is slow
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not password_reset_token.check_token(locked, token):  # spent by a concurrent request
-            raise ValidationError({"token": "The reset link is invalid or has expired."})
+            raise ValidationError({"token": INVALID_RESET_LINK})
         locked.password = hashed
         locked.save(update_fields=["password"])
         tokens_revoke_all(user=locked)
+    return locked
 
 
 # --- Profiles ----------------------------------------------------------------------------------------
