@@ -9,12 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from cybermed.exceptions import AuthenticationError
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tasks import send_account_email
@@ -25,11 +25,6 @@ BAD_CREDENTIALS = "No account found with the given credentials."
 DUPLICATE_EMAIL = "An account with this email already exists."
 WRONG_PASSWORD = "The current password is wrong."
 INVALID_RESET_LINK = "The reset link is invalid or has expired."
-
-
-def _auth_failed(detail: str, code: str) -> AuthenticationFailed:
-    # The body carries a machine code next to the text, like the 409s: `{"detail", "code"}`.
-    return AuthenticationFailed({"detail": detail, "code": code}, code)
 
 
 def _password_errors(*, password: str, user: User) -> list[ValidationError]:
@@ -131,11 +126,13 @@ def user_authenticate(*, email: str, password: str) -> User:
     user = User.objects.filter(email=User.objects.normalize_email(email)).first()
     if user is None:
         User().set_password(password)  # same hashing time as a real account (as Django's ModelBackend)
-        raise _auth_failed(BAD_CREDENTIALS, "invalid_credentials")
+        raise AuthenticationError(BAD_CREDENTIALS, "invalid_credentials")
     if not user.check_password(password):
-        raise _auth_failed(BAD_CREDENTIALS, "invalid_credentials")
+        raise AuthenticationError(BAD_CREDENTIALS, "invalid_credentials")
     if not user.is_active:
-        raise _auth_failed("This account is not active: use the link in the activation email.", "account_inactive")
+        raise AuthenticationError(
+            "This account is not active: use the link in the activation email.", "account_inactive"
+        )
     return user
 
 
@@ -148,7 +145,7 @@ def _decode_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)
     except TokenError as exc:
-        raise _auth_failed(INVALID_TOKEN, "token_not_valid") from exc
+        raise AuthenticationError(INVALID_TOKEN, "token_not_valid") from exc
 
 
 @transaction.atomic
@@ -163,15 +160,15 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     token = _decode_refresh(refresh)
     user_id = user_id_from_claim(token.get(jwt_settings.USER_ID_CLAIM))
     if user_id is None:
-        raise _auth_failed(INVALID_TOKEN, "token_not_valid")
+        raise AuthenticationError(INVALID_TOKEN, "token_not_valid")
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None or not user.is_active:
-        raise _auth_failed("No active account found for the given token.", "no_active_account")
+        raise AuthenticationError("No active account found for the given token.", "no_active_account")
     outstanding = (
         OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM], user=user).first()
     )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise _auth_failed(INVALID_TOKEN, "token_not_valid")
+        raise AuthenticationError(INVALID_TOKEN, "token_not_valid")
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user=user)
 

@@ -22,6 +22,7 @@ CHANGE = "/api/auth/password/change/"
 RESET = "/api/auth/password/reset/"
 RESET_CONFIRM = "/api/auth/password/reset/confirm/"
 STRONG = "Another-str0ng-passphrase"
+BEARER = 'Bearer realm="api"'
 
 
 def registration(**overrides) -> dict:
@@ -241,6 +242,32 @@ def test_anonymous_login_wrong_credentials_returns_401(api_client, email, passwo
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
     assert "WWW-Authenticate" in response
+
+
+def test_every_failed_sign_in_is_401_with_detail_code_and_bearer_challenge(api_client, patient, tokens_for):
+    inactive = PatientFactory(is_active=False)
+    deactivated = PatientFactory()
+    deactivated_pair = tokens_for(deactivated)
+    deactivated.is_active = False
+    deactivated.save(update_fields=["is_active"])
+
+    responses = [
+        api_client.post(LOGIN, {"email": patient.email, "password": "wrong"}),
+        api_client.post(LOGIN, {"email": inactive.email, "password": DEFAULT_PASSWORD}),
+        api_client.post(REFRESH, {"refresh": "garbage"}),
+        api_client.post(REFRESH, {"refresh": deactivated_pair["refresh"]}),
+    ]
+
+    assert [(r.status_code, r.json(), r["WWW-Authenticate"]) for r in responses] == [
+        (401, {"detail": "No account found with the given credentials.", "code": "invalid_credentials"}, BEARER),
+        (
+            401,
+            {"detail": "This account is not active: use the link in the activation email.", "code": "account_inactive"},
+            BEARER,
+        ),
+        (401, {"detail": "Token is invalid, expired or already used.", "code": "token_not_valid"}, BEARER),
+        (401, {"detail": "No active account found for the given token.", "code": "no_active_account"}, BEARER),
+    ]
 
 
 def test_inactive_user_login_wrong_password_does_not_reveal_inactivity(api_client):

@@ -1,10 +1,10 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from appointments.tests.factories import AppointmentFactory
+from cybermed.exceptions import AuthenticationError, DomainConflict
 from users import selectors, services
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
@@ -169,9 +169,9 @@ def test_user_authenticate_outcomes():
         ("off@example.com", "wrong"),
         ("off@example.com", DEFAULT_PASSWORD),
     ]:
-        with pytest.raises(AuthenticationFailed) as excinfo:
+        with pytest.raises(AuthenticationError) as excinfo:
             services.user_authenticate(email=email, password=password)
-        codes.append(excinfo.value.detail["code"])
+        codes.append(excinfo.value.code)
     assert codes == ["invalid_credentials", "invalid_credentials", "invalid_credentials", "account_inactive"]
 
 
@@ -182,7 +182,7 @@ def test_token_refresh_spends_token_once():
     new_pair = services.token_refresh(refresh=pair["refresh"])
 
     assert new_pair["refresh"] != pair["refresh"]
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationError):
         services.token_refresh(refresh=pair["refresh"])
     assert services.token_refresh(refresh=new_pair["refresh"])
 
@@ -280,3 +280,10 @@ def test_password_change_and_reset_hash_before_locking_the_user(hashed_in_transa
     user.refresh_from_db()
     assert hashed_in_transaction == [False, False]
     assert user.check_password(STRONG + "2")
+
+
+def test_authentication_error_is_its_own_domain_error_not_a_conflict():
+    error = AuthenticationError("No.", "invalid_credentials")
+
+    assert not isinstance(error, DomainConflict)
+    assert (error.detail, error.code) == ("No.", "invalid_credentials")
