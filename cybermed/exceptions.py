@@ -1,4 +1,5 @@
-"""Domain errors shared by every app. The API layer turns each into `409 {"detail", "code"}`."""
+"""Domain errors shared by every app. The API layer turns conflicts into `409 {"detail", "code"}` and failed
+authentication into `401 {"detail", "code"}`."""
 
 import functools
 
@@ -13,6 +14,18 @@ class DomainConflict(Exception):
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.default_detail
+        super().__init__(self.detail)
+
+
+class AuthenticationError(Exception):
+    """Credentials or a token that do not identify an active account (not a conflict: nothing about the data)."""
+
+    code = "authentication_failed"
+    default_detail = "Incorrect authentication credentials."
+
+    def __init__(self, detail: str | None = None, code: str | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.code = code or self.code
         super().__init__(self.detail)
 
 

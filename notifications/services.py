@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -414,8 +415,24 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
 # --- Waitlist -------------------------------------------------------------------------------------
 
 
+WAITLIST_MAX_DAYS = 62
+
+
+def _waitlist_window_check(*, doctor: User, start_date: dt.date, end_date: dt.date) -> None:
+    if end_date < start_date:
+        raise ValidationError({"end_date": ["Must be on or after start_date."]})
+    if (end_date - start_date) > dt.timedelta(days=WAITLIST_MAX_DAYS):
+        raise ValidationError({"end_date": [f"At most {WAITLIST_MAX_DAYS} days after start_date."]})
+    # The doctor's calendar decides what "today" is: their slots are laid out in their zone.
+    today = timezone.now().astimezone(zone_of(zone_name_of(doctor))).date()
+    if start_date < today:
+        raise ValidationError({"start_date": ["Must not be in the past (doctor's local date)."]})
+
+
 @transaction.atomic
 def waitlist_entry_create(*, patient: User, doctor: User, start_date: dt.date, end_date: dt.date) -> WaitlistEntry:
+    """Put `patient` on `doctor`'s waitlist for the doctor's local dates `start_date`..`end_date` (inclusive)."""
+    _waitlist_window_check(doctor=doctor, start_date=start_date, end_date=end_date)
     if WaitlistEntry.objects.filter(patient=patient, doctor=doctor, start_date=start_date, end_date=end_date).exists():
         raise AlreadyExists("You are already on this doctor's waitlist for these dates.")
     return WaitlistEntry.objects.create(patient=patient, doctor=doctor, start_date=start_date, end_date=end_date)

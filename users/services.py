@@ -3,31 +3,44 @@
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from cybermed.exceptions import AuthenticationError
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tasks import send_account_email
-from users.tokens import password_reset_token, user_for_activation, user_id_from_claim
+from users.tokens import password_reset_token, user_for_activation, user_for_password_reset, user_id_from_claim
 
 Profile = TypeVar("Profile", DoctorProfile, PatientProfile)
 
 INVALID_TOKEN = "Token is invalid, expired or already used."
 BAD_CREDENTIALS = "No account found with the given credentials."
+DUPLICATE_EMAIL = "An account with this email already exists."
+WRONG_PASSWORD = "The current password is wrong."
+INVALID_RESET_LINK = "The reset link is invalid or has expired."
 
 
-def _auth_failed(detail: str, code: str) -> AuthenticationFailed:
-    # The body carries a machine code next to the text, like the 409s: `{"detail", "code"}`.
-    return AuthenticationFailed({"detail": detail, "code": code}, code)
+def _password_errors(*, password: str, user: User) -> list[ValidationError]:
+    """The settings' password validators' complaints about `password` for `user` (none when it is acceptable)."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        return exc.error_list
+    return []
+
+
+def _password_check(*, password: str, user: User, field: str) -> None:
+    if errors := _password_errors(password=password, user=user):
+        raise ValidationError({field: errors})
 
 
 def _send_after_commit(*, user: User, kind: str) -> None:
@@ -36,6 +49,10 @@ def _send_after_commit(*, user: User, kind: str) -> None:
 
 
 # --- Registration and activation -------------------------------------------------------------------
+
+
+def _email_taken(email: str) -> bool:
+    return User.objects.filter(email=email).exists()
 
 
 def user_register(
@@ -51,8 +68,11 @@ def user_register(
     """Create a patient or doctor with an empty profile and email them an activation link."""
     if role not in Role.values:
         raise ValidationError({"role": "Choose patient or doctor."})
+    email = User.objects.normalize_email(email)
+    if _email_taken(email):
+        raise ValidationError({"email": DUPLICATE_EMAIL})
     user = User(
-        email=User.objects.normalize_email(email),
+        email=email,
         first_name=first_name,
         last_name=last_name,
         role=role,
@@ -60,6 +80,7 @@ def user_register(
         phone_number=phone_number,
         is_active=not settings.ACCOUNT_ACTIVATION_REQUIRED,
     )
+    _password_check(password=password, user=user, field="password")
     # Hashed before the transaction opens: on SQLite a write transaction holds the one database-wide write
     # lock (BEGIN IMMEDIATE), and the hash is the slow part of a sign-up.
     user.set_password(password)
@@ -68,7 +89,7 @@ def user_register(
             with transaction.atomic():
                 user.save()
         except IntegrityError as exc:  # two sign-ups with one address at once: the constraint decides
-            raise ValidationError({"email": "An account with this email already exists."}) from exc
+            raise ValidationError({"email": DUPLICATE_EMAIL}) from exc
         if role == Role.DOCTOR:
             DoctorProfile.objects.create(user=user)
         else:
@@ -107,11 +128,13 @@ def user_authenticate(*, email: str, password: str) -> User:
     user = User.objects.filter(email=User.objects.normalize_email(email)).first()
     if user is None:
         User().set_password(password)  # same hashing time as a real account (as Django's ModelBackend)
-        raise _auth_failed(BAD_CREDENTIALS, "invalid_credentials")
+        raise AuthenticationError(BAD_CREDENTIALS, "invalid_credentials")
     if not user.check_password(password):
-        raise _auth_failed(BAD_CREDENTIALS, "invalid_credentials")
+        raise AuthenticationError(BAD_CREDENTIALS, "invalid_credentials")
     if not user.is_active:
-        raise _auth_failed("This account is not active: use the link in the activation email.", "account_inactive")
+        raise AuthenticationError(
+            "This account is not active: use the link in the activation email.", "account_inactive"
+        )
     return user
 
 
@@ -124,7 +147,7 @@ def _decode_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)
     except TokenError as exc:
-        raise _auth_failed(INVALID_TOKEN, "token_not_valid") from exc
+        raise AuthenticationError(INVALID_TOKEN, "token_not_valid") from exc
 
 
 @transaction.atomic
@@ -139,15 +162,15 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     token = _decode_refresh(refresh)
     user_id = user_id_from_claim(token.get(jwt_settings.USER_ID_CLAIM))
     if user_id is None:
-        raise _auth_failed(INVALID_TOKEN, "token_not_valid")
+        raise AuthenticationError(INVALID_TOKEN, "token_not_valid")
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None or not user.is_active:
-        raise _auth_failed("No active account found for the given token.", "no_active_account")
+        raise AuthenticationError("No active account found for the given token.", "no_active_account")
     outstanding = (
         OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM], user=user).first()
     )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise _auth_failed(INVALID_TOKEN, "token_not_valid")
+        raise AuthenticationError(INVALID_TOKEN, "token_not_valid")
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user=user)
 
@@ -179,8 +202,15 @@ def tokens_revoke_all(*, user: User) -> int:
 # --- Passwords ---------------------------------------------------------------------------------------
 
 
-def user_change_password(*, user: User, new_password: str) -> None:
-    """Set a new password and sign out every session (all refresh tokens issued before)."""
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Set a new password if `old_password` is the current one, and sign out every session (all refresh tokens)."""
+    errors: dict[str, list[ValidationError]] = {}
+    if not user.check_password(old_password):
+        errors["old_password"] = [ValidationError(WRONG_PASSWORD)]
+    if weak := _password_errors(password=new_password, user=user):
+        errors["new_password"] = weak
+    if errors:  # both at once, as a form would say them
+        raise ValidationError(errors)
     hashed = make_password(new_password)  # before the row lock (and SQLite's write lock): hashing is slow
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -196,16 +226,21 @@ def user_request_password_reset(*, email: str) -> None:
         _send_after_commit(user=user, kind="password_reset")
 
 
-def user_reset_password(*, user: User, token: str, new_password: str) -> None:
-    """Set the password from a reset link; the link dies with the old password hash."""
+def user_reset_password(*, uid: str, token: str, new_password: str) -> User:
+    """Set the password from a reset link (`uid` and `token`); the link dies with the old password hash."""
+    user = user_for_password_reset(uid, token)
+    if user is None:
+        raise ValidationError({"token": INVALID_RESET_LINK})
+    _password_check(password=new_password, user=user, field="new_password")
     hashed = make_password(new_password)  # before the row lock (and SQLite's write lock): hashing is slow
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not password_reset_token.check_token(locked, token):  # spent by a concurrent request
-            raise ValidationError({"token": "The reset link is invalid or has expired."})
+            raise ValidationError({"token": INVALID_RESET_LINK})
         locked.password = hashed
         locked.save(update_fields=["password"])
         tokens_revoke_all(user=locked)
+    return locked
 
 
 # --- Profiles ----------------------------------------------------------------------------------------
@@ -258,10 +293,11 @@ def _profile_upsert(model: type[Profile], *, user: User, data: dict[str, Any]) -
 
 
 @transaction.atomic
-def doctor_verify(*, doctor: User) -> DoctorProfile:
-    """Mark a doctor verified so they appear in the directory and can be booked."""
+def doctor_verify(*, doctor: User) -> tuple[DoctorProfile, bool]:
+    """Mark a doctor verified so they appear in the directory and can be booked; True if they were not yet."""
     profile = DoctorProfile.objects.select_for_update().get(user=doctor)
-    if not profile.is_verified:
-        profile.is_verified = True
-        profile.save(update_fields=["is_verified"])
-    return profile
+    if profile.is_verified:
+        return profile, False
+    profile.is_verified = True
+    profile.save(update_fields=["is_verified"])
+    return profile, True

@@ -46,7 +46,7 @@ def password_reset(request: HttpRequest, uid: str, token: str) -> HttpResponse:
         status = 400 if request.method == "POST" else 200
         return render(request, "users/account/password_reset.html", {"title": title, "form": form}, status=status)
     try:
-        services.user_reset_password(user=user, token=token, new_password=form.cleaned_data["new_password1"])
+        services.user_reset_password(uid=uid, token=token, new_password=form.cleaned_data["new_password1"])
     except ValidationError:
         return _invalid(request, title=title)
     return render(request, "users/account/password_reset_done.html", {"title": "Password changed"})

@@ -13,17 +13,19 @@ def open_all_week(doctor: User, start: dt.time = dt.time(8), end: dt.time = dt.t
     )
 
 
-@pytest.fixture
-def doctor(doctor: User) -> User:
-    """The shared doctor, open 08:00-18:00 UTC every day with 30-minute slots."""
-    open_all_week(doctor)
-    return doctor
+SHARED_DOCTORS = ("doctor", "other_doctor")
 
 
 @pytest.fixture
-def other_doctor(other_doctor: User) -> User:
-    open_all_week(other_doctor)
-    return other_doctor
+def open_week(request: pytest.FixtureRequest) -> None:
+    """Open whichever of the root `doctor` / `other_doctor` the test uses 08:00-18:00 UTC every day (30-minute slots).
+
+    The root fixtures keep their meaning (no availability); a module whose tests book asks for open hours by
+    name: `pytestmark = [..., pytest.mark.usefixtures("open_week")]`. A doctor the test does not use is not
+    created."""
+    for name in SHARED_DOCTORS:
+        if name in request.fixturenames:
+            open_all_week(request.getfixturevalue(name))
 
 
 @pytest.fixture

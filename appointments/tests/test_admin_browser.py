@@ -21,6 +21,7 @@ CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("open_week"),
 ]
 ZONE = dt.timezone(dt.timedelta(hours=9))  # Asia/Tokyo has no DST
 PASSWORD = "front-desk-pass-1"

@@ -16,7 +16,7 @@ from notifications.models import Notification
 from notifications.tests.factories import NotificationFactory
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_week")]
 
 # Tuesday 1 December 2026, 23:30 UTC: already Wednesday 2 December in Tokyo (UTC+9).
 NOW = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from appointments.tests.factories import AppointmentFactory, AppointmentNoteFact
 from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory, SpecialtyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_week")]
 
 APPOINTMENT_KEYS = {
     "id",

@@ -7,7 +7,7 @@ from appointments.models import AvailabilityRule, TimeOff
 from appointments.tests.factories import AppointmentFactory, AvailabilityRuleFactory, TimeOffFactory
 from users.tests.factories import DoctorFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_week")]
 
 RULE = {"weekday": 0, "start_time": "09:00", "end_time": "12:00"}
 

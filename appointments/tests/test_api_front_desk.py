@@ -15,7 +15,7 @@ from notifications.models import Notification
 from users.choices import Role
 from users.tests.factories import DoctorFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_week")]
 
 
 def iso(value: dt.datetime) -> str:
@@ -75,7 +75,7 @@ def test_staff_book_taken_slot_returns_409(client_for, staff, patient, other_pat
         lambda d, p, s: {"doctor": p.pk, "patient": p.pk, "start": iso(s)},  # a patient as doctor
         lambda d, p, s: {"doctor": d.pk, "patient": p.pk, "start": s.replace(tzinfo=None).isoformat()},  # naive
         lambda d, p, s: {"doctor": d.pk, "patient": p.pk, "start": iso(s), "end": iso(s)},  # empty
-        lambda d, p, s: {"doctor": "1", "patient": p.pk, "start": iso(s)},  # id as string
+        lambda d, p, s: {"doctor": d.pk + 0.5, "patient": p.pk, "start": iso(s)},  # a fractional id
         lambda d, p, s: {"doctor": d.pk, "patient": [p.pk], "start": iso(s)},
     ],
 )

@@ -16,7 +16,7 @@ from appointments.tests.factories import AppointmentFactory, TimeOffFactory
 from users.models import User
 from users.tests.factories import DEFAULT_PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_week")]
 
 ABSURD_DATETIMES = [
     "9999-12-31T23:59:59+14:00",

@@ -55,6 +55,7 @@ def test_patient_list_for_scopes_by_role(staff):
     assert list(selectors.patient_list_for(user=mine)) == []
 
 
+@pytest.mark.usefixtures("open_week")
 def test_doctor_schedule_free_slots_are_the_booking_engines(doctor, patient):
     AppointmentFactory(doctor=doctor, patient=patient, start=next_slot(days=2, hour=10), status=Status.CONFIRMED)
     AppointmentFactory(doctor=doctor, start=next_slot(days=2, hour=11), status=Status.CANCELLED)

@@ -19,7 +19,7 @@ from cybermed.testing import capture_signal
 from users.models import User
 from users.tests.factories import DoctorFactory, DoctorProfileFactory, PatientFactory, SpecialtyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_week")]
 
 
 @pytest.fixture

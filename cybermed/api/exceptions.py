@@ -1,4 +1,4 @@
-"""The one DRF exception handler: every error is JSON, conflicts are 409, and nothing leaks."""
+"""The one DRF exception handler: every error is JSON, conflicts are 409, failed sign-ins 401, and nothing leaks."""
 
 import logging
 
@@ -11,7 +11,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from cybermed.exceptions import DomainConflict, conflict_for_integrity_error
+from cybermed.exceptions import AuthenticationError, DomainConflict, conflict_for_integrity_error
 from cybermed.middleware import SERVICE_UNAVAILABLE
 
 logger = logging.getLogger("cybermed.api")
@@ -21,7 +21,19 @@ def conflict_response(conflict: DomainConflict) -> Response:
     return Response({"detail": conflict.detail, "code": conflict.code}, status=status.HTTP_409_CONFLICT)
 
 
+def authentication_error_response(error: AuthenticationError, context: dict) -> Response:
+    body = {"detail": error.detail, "code": error.code}
+    view, request = context.get("view"), context.get("request")
+    header = view.get_authenticate_header(request) if view is not None and request is not None else None
+    if not header:  # as DRF does: a 401 must name a scheme to authenticate with
+        return Response(body, status=status.HTTP_403_FORBIDDEN)
+    return Response(body, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": header})
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, AuthenticationError):
+        set_rollback()
+        return authentication_error_response(exc, context)
     if isinstance(exc, DomainConflict):
         set_rollback()
         return conflict_response(exc)

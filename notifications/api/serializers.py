@@ -1,14 +1,9 @@
-import datetime as dt
-
-from django.utils import timezone
 from rest_framework import serializers
 
 from cybermed.api.fields import StrictIdField
-from notifications.formatting import zone_of
 from notifications.models import Notification, NotificationPreference, WaitlistEntry
+from notifications.services import WAITLIST_MAX_DAYS
 from users.selectors import doctor_list_visible
-
-WAITLIST_MAX_DAYS = 62
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -42,21 +37,12 @@ class VisibleDoctorField(StrictIdField):
 class WaitlistEntrySerializer(serializers.ModelSerializer):
     doctor = VisibleDoctorField(help_text="User id of a doctor listed in the directory.")
     start_date = serializers.DateField(help_text="First day to wait for, in the doctor's time zone.")
-    end_date = serializers.DateField(help_text="Last day (inclusive), at most 62 days after start_date.")
+    end_date = serializers.DateField(
+        help_text=f"Last day (inclusive), at most {WAITLIST_MAX_DAYS} days after start_date."
+    )
 
     class Meta:
         model = WaitlistEntry
         fields = ["id", "doctor", "start_date", "end_date", "created_at"]
         read_only_fields = ["id", "created_at"]
         validators: list = []  # the duplicate entry is a 409 from the service, not a 400
-
-    def validate(self, attrs: dict) -> dict:
-        start, end = attrs["start_date"], attrs["end_date"]
-        if end < start:
-            raise serializers.ValidationError({"end_date": ["Must be on or after start_date."]})
-        if (end - start) > dt.timedelta(days=WAITLIST_MAX_DAYS):
-            raise serializers.ValidationError({"end_date": [f"At most {WAITLIST_MAX_DAYS} days after start_date."]})
-        today = timezone.now().astimezone(zone_of(attrs["doctor"].doctor_profile.timezone)).date()
-        if start < today:
-            raise serializers.ValidationError({"start_date": ["Must not be in the past (doctor's local date)."]})
-        return attrs

@@ -27,6 +27,11 @@ def body(doctor, start_offset: int = 1, length: int = 7) -> dict:
     return {"doctor": doctor.pk, "start_date": str(start), "end_date": str(start + dt.timedelta(days=length))}
 
 
+def dated(change: dict) -> dict:
+    """Timedeltas as dates from today, taken when the test runs: parameters are built at collection, maybe yesterday."""
+    return {key: str(today() + v) if isinstance(v, dt.timedelta) else v for key, v in change.items()}
+
+
 # --- API --------------------------------------------------------------------------------------------
 
 
@@ -125,8 +130,6 @@ def test_patient_may_wait_from_today(client_for, patient, doctor):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        # Day offsets from today stand for dates: they are resolved when the test runs, not at collection,
-        # which may happen on the day before.
         ({"end_date": dt.timedelta(days=0)}, "end_date"),  # before start_date (tomorrow)
         ({"end_date": dt.timedelta(days=64)}, "end_date"),  # 63 days apart
         ({"start_date": dt.timedelta(days=-3)}, "start_date"),  # in the past
@@ -142,11 +145,28 @@ def test_patient_may_wait_from_today(client_for, patient, doctor):
     ],
 )
 def test_patient_sending_bad_waitlist_input_gets_400(change, field, client_for, patient, doctor):
-    change = {key: str(today() + v) if isinstance(v, dt.timedelta) else v for key, v in change.items()}
-    r = client_for(patient).post(URL, {**body(doctor), **change}, format="json")
+    r = client_for(patient).post(URL, {**body(doctor), **dated(change)}, format="json")
 
     assert r.status_code == 400
     assert field in r.json()
+    assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"end_date": dt.timedelta(days=0)}, {"end_date": ["Must be on or after start_date."]}),
+        ({"end_date": dt.timedelta(days=64)}, {"end_date": ["At most 62 days after start_date."]}),
+        (
+            {"start_date": dt.timedelta(days=-3)},
+            {"start_date": ["Must not be in the past (doctor's local date)."]},
+        ),
+    ],
+)
+def test_patient_sending_bad_waitlist_window_gets_400_with_field_message(change, errors, client_for, patient, doctor):
+    r = client_for(patient).post(URL, {**body(doctor), **dated(change)}, format="json")
+
+    assert (r.status_code, r.json()) == (400, errors)
     assert not WaitlistEntry.objects.exists()
 
 

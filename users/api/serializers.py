@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
@@ -17,18 +16,9 @@ from cybermed.api.fields import (
 from users.choices import Gender, Role
 from users.models import DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
-from users.tokens import user_for_password_reset
 
 BIO_MAX_LENGTH = 5000
 EMAIL_MAX_LENGTH = 254
-
-
-def _validate_password_for(password: str, user: User) -> str:
-    try:
-        password_validation.validate_password(password, user)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(list(exc.messages)) from exc
-    return password
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -92,17 +82,7 @@ class RegisterSerializer(serializers.Serializer):
         email = User.objects.normalize_email(value)
         if len(email) > EMAIL_MAX_LENGTH:  # normalising can lengthen it: "ß" is "ss"
             raise serializers.ValidationError(f"Ensure this field has no more than {EMAIL_MAX_LENGTH} characters.")
-        if User.objects.filter(email=email).exists():
-            raise serializers.ValidationError("An account with this email already exists.")
         return email
-
-    def validate(self, attrs: dict) -> dict:
-        candidate = User(email=attrs["email"], first_name=attrs["first_name"], last_name=attrs["last_name"])
-        try:
-            _validate_password_for(attrs["password"], candidate)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"password": exc.detail}) from exc
-        return attrs
 
 
 class LoginSerializer(serializers.Serializer):
@@ -123,14 +103,6 @@ class PasswordChangeSerializer(serializers.Serializer):
     old_password = StrictCharField(max_length=128, style={"input_type": "password"})
     new_password = StrictCharField(max_length=128, style={"input_type": "password"})
 
-    def validate_old_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
-            raise serializers.ValidationError("The current password is wrong.")
-        return value
-
-    def validate_new_password(self, value: str) -> str:
-        return _validate_password_for(value, self.context["request"].user)
-
 
 class EmailSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=EMAIL_MAX_LENGTH)
@@ -143,16 +115,6 @@ class UidTokenSerializer(serializers.Serializer):
 
 class PasswordResetConfirmSerializer(UidTokenSerializer):
     new_password = StrictCharField(max_length=128, style={"input_type": "password"})
-
-    def validate(self, attrs: dict) -> dict:
-        user = user_for_password_reset(attrs["uid"], attrs["token"])
-        if user is None:
-            raise serializers.ValidationError({"token": ["The reset link is invalid or has expired."]})
-        try:
-            _validate_password_for(attrs["new_password"], user)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"new_password": exc.detail}) from exc
-        return {**attrs, "user": user}
 
 
 class SpecialtySerializer(serializers.ModelSerializer):

@@ -136,9 +136,9 @@ class PasswordChangeView(APIView):
     @extend_schema(responses={204: None})
     def post(self, request: Request) -> Response:
         """Change your password; every refresh token issued before stops working."""
-        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, new_password=serializer.validated_data["new_password"])
+        services.user_change_password(user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -166,8 +166,7 @@ class PasswordResetConfirmView(PublicView):
         """Set a new password with the `uid` and `token` from the reset email (works once)."""
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        services.user_reset_password(user=data["user"], token=data["token"], new_password=data["new_password"])
+        services.user_reset_password(**serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

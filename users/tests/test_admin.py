@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.test import Client
 
 from users import admin as users_admin
+from users import services
 from users.choices import Role
-from users.models import User
+from users.models import DoctorProfile, User
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
 from users.tests.helpers import admin_add_patient_form
 
@@ -74,3 +75,57 @@ def test_registered_user_inlines_follow_the_profile_inline_in_registration_order
     assert user_admin.get_inlines(request, DoctorFactory()) == [users_admin.DoctorProfileInline]
     assert user_admin.get_inlines(request, StaffFactory()) == [second]
     assert user_admin.get_inlines(request, None) == []
+
+
+@pytest.fixture
+def verify_calls(monkeypatch) -> list[int]:
+    """The doctor ids users.services.doctor_verify is called with (it still runs)."""
+    calls: list[int] = []
+    real = services.doctor_verify
+
+    def spy(*, doctor: User):
+        calls.append(doctor.pk)
+        return real(doctor=doctor)
+
+    monkeypatch.setattr(services, "doctor_verify", spy)
+    return calls
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_staff_admin_user_action_verifies_through_the_service_and_counts_newly_verified(admin_client_, verify_calls):
+    pending = DoctorFactory.create_batch(2, doctor_profile__is_verified=False)
+    verified = DoctorFactory(doctor_profile__is_verified=True)
+    patient = PatientFactory()
+    selected = [*pending, verified, patient]
+
+    response = admin_client_.post(
+        "/admin/users/user/",
+        {"action": "verify_doctors", "_selected_action": [u.pk for u in selected]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["2 doctor(s) verified."]
+    assert sorted(verify_calls) == sorted(d.pk for d in [*pending, verified])
+    assert DoctorProfile.objects.filter(is_verified=True).count() == 3
+
+
+def test_staff_admin_profile_action_verifies_through_the_service_and_counts_newly_verified(admin_client_, verify_calls):
+    pending = DoctorFactory(doctor_profile__is_verified=False)
+    verified = DoctorFactory(doctor_profile__is_verified=True)
+    untouched = DoctorFactory(doctor_profile__is_verified=False)
+
+    response = admin_client_.post(
+        "/admin/users/doctorprofile/",
+        {"action": "verify", "_selected_action": [pending.doctor_profile.pk, verified.doctor_profile.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["1 doctor(s) verified."]
+    assert sorted(verify_calls) == sorted([pending.pk, verified.pk])
+    untouched.doctor_profile.refresh_from_db()
+    assert not untouched.doctor_profile.is_verified

@@ -7,6 +7,7 @@ from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tests.factories import DEFAULT_PASSWORD, PatientFactory
 from users.tests.helpers import uid_and_token_from_last_email
+from users.tokens import password_reset_token, uid_encode
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +22,7 @@ CHANGE = "/api/auth/password/change/"
 RESET = "/api/auth/password/reset/"
 RESET_CONFIRM = "/api/auth/password/reset/confirm/"
 STRONG = "Another-str0ng-passphrase"
+BEARER = 'Bearer realm="api"'
 
 
 def registration(**overrides) -> dict:
@@ -242,6 +244,32 @@ def test_anonymous_login_wrong_credentials_returns_401(api_client, email, passwo
     assert "WWW-Authenticate" in response
 
 
+def test_every_failed_sign_in_is_401_with_detail_code_and_bearer_challenge(api_client, patient, tokens_for):
+    inactive = PatientFactory(is_active=False)
+    deactivated = PatientFactory()
+    deactivated_pair = tokens_for(deactivated)
+    deactivated.is_active = False
+    deactivated.save(update_fields=["is_active"])
+
+    responses = [
+        api_client.post(LOGIN, {"email": patient.email, "password": "wrong"}),
+        api_client.post(LOGIN, {"email": inactive.email, "password": DEFAULT_PASSWORD}),
+        api_client.post(REFRESH, {"refresh": "garbage"}),
+        api_client.post(REFRESH, {"refresh": deactivated_pair["refresh"]}),
+    ]
+
+    assert [(r.status_code, r.json(), r["WWW-Authenticate"]) for r in responses] == [
+        (401, {"detail": "No account found with the given credentials.", "code": "invalid_credentials"}, BEARER),
+        (
+            401,
+            {"detail": "This account is not active: use the link in the activation email.", "code": "account_inactive"},
+            BEARER,
+        ),
+        (401, {"detail": "Token is invalid, expired or already used.", "code": "token_not_valid"}, BEARER),
+        (401, {"detail": "No active account found for the given token.", "code": "no_active_account"}, BEARER),
+    ]
+
+
 def test_inactive_user_login_wrong_password_does_not_reveal_inactivity(api_client):
     user = PatientFactory(is_active=False)
 
@@ -457,6 +485,57 @@ def test_user_change_password_weak_new_returns_400(client_for, patient):
 
     assert response.status_code == 400
     assert "new_password" in response.json()
+
+
+WEAK = [
+    "This password is too short. It must contain at least 8 characters.",
+    "This password is too common.",
+    "This password is entirely numeric.",
+]
+WRONG_OLD = ["The current password is wrong."]
+BAD_LINK = ["The reset link is invalid or has expired."]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "errors"),
+    [
+        ("nope", STRONG, {"old_password": WRONG_OLD}),
+        (DEFAULT_PASSWORD, "123", {"new_password": WEAK}),
+        ("nope", "123", {"old_password": WRONG_OLD, "new_password": WEAK}),
+    ],
+)
+def test_user_change_password_rule_errors_are_keyed_by_field(client_for, patient, old, new, errors):
+    response = client_for(patient).post(CHANGE, {"old_password": old, "new_password": new})
+
+    assert (response.status_code, response.json()) == (400, errors)
+    patient.refresh_from_db()
+    assert patient.check_password(DEFAULT_PASSWORD)
+
+
+def test_anonymous_register_rule_errors_are_keyed_by_field(api_client):
+    PatientFactory(email="taken@example.com")
+
+    duplicate = api_client.post(REGISTER, registration(email="TAKEN@example.com", password="123"))
+    weak = api_client.post(REGISTER, registration(password="123"))
+    similar = api_client.post(REGISTER, registration(password="new.person@example.com"))
+
+    assert (duplicate.status_code, duplicate.json()) == (400, {"email": ["An account with this email already exists."]})
+    assert (weak.status_code, weak.json()) == (400, {"password": WEAK})
+    assert (similar.status_code, similar.json()) == (
+        400,
+        {"password": ["The password is too similar to the email address."]},
+    )
+    assert User.objects.count() == 1
+
+
+def test_anonymous_password_reset_confirm_rule_errors_are_keyed_by_field(api_client, patient):
+    uid, token = uid_encode(patient), password_reset_token.make_token(patient)
+
+    bad_link = api_client.post(RESET_CONFIRM, {"uid": uid, "token": "nope", "new_password": "123"})
+    weak = api_client.post(RESET_CONFIRM, {"uid": uid, "token": token, "new_password": "123"})
+
+    assert (bad_link.status_code, bad_link.json()) == (400, {"token": BAD_LINK})
+    assert (weak.status_code, weak.json()) == (400, {"new_password": WEAK})
 
 
 def test_anonymous_change_password_returns_401(api_client):

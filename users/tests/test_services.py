@@ -1,15 +1,15 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from cybermed.exceptions import AuthenticationError, DomainConflict
 from users import selectors, services
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, User
 from users.tests.factories import DEFAULT_PASSWORD, DoctorFactory, PatientFactory
 from users.tests.helpers import uid_and_token_from_last_email
-from users.tokens import account_activation_token
+from users.tokens import account_activation_token, password_reset_token, uid_encode
 
 pytestmark = pytest.mark.django_db
 STRONG = "Another-str0ng-passphrase"
@@ -41,13 +41,100 @@ def test_user_register_email_goes_out_only_after_commit(django_capture_on_commit
     assert PatientProfile.objects.filter(user__email="a@example.com").exists()
 
 
-def test_user_register_duplicate_caught_by_constraint_is_validation_error():
+def test_user_register_duplicate_caught_by_constraint_is_validation_error(monkeypatch):
     register()
+    monkeypatch.setattr(services, "_email_taken", lambda email: False)  # a concurrent sign-up passed the check
 
     with pytest.raises(ValidationError) as excinfo:
-        register(email="a@EXAMPLE.com")  # skips the serializer check: the database constraint decides
-    assert "email" in excinfo.value.message_dict
+        register(email="a@EXAMPLE.com")
+    assert excinfo.value.message_dict == {"email": ["An account with this email already exists."]}
     assert User.objects.count() == 1
+
+
+WEAK_MESSAGES = [
+    "This password is too short. It must contain at least 8 characters.",
+    "This password is too common.",
+    "This password is entirely numeric.",
+]
+
+
+def test_user_register_rejects_an_existing_email_in_any_case_before_hashing(monkeypatch):
+    register()
+    monkeypatch.setattr(User, "set_password", lambda *_: pytest.fail("hashed a doomed sign-up"))
+
+    with pytest.raises(ValidationError) as excinfo:
+        register(email="a@EXAMPLE.com", password="123")  # the email is reported, as before the password
+
+    assert excinfo.value.message_dict == {"email": ["An account with this email already exists."]}
+
+
+@pytest.mark.parametrize(
+    ("password", "messages"),
+    [("123", WEAK_MESSAGES), ("someone@example.com", ["The password is too similar to the email address."])],
+)
+def test_user_register_validates_the_password_against_the_new_account(password, messages):
+    with pytest.raises(ValidationError) as excinfo:
+        register(email="someone@example.com", password=password)
+
+    assert excinfo.value.message_dict == {"password": messages}
+    assert not User.objects.exists()
+
+
+def test_user_change_password_checks_the_old_and_the_new_password_together():
+    user = PatientFactory()
+
+    with pytest.raises(ValidationError) as wrong:
+        services.user_change_password(user=user, old_password="nope", new_password=STRONG)
+    with pytest.raises(ValidationError) as both:
+        services.user_change_password(user=user, old_password="nope", new_password="123")
+    with pytest.raises(ValidationError) as weak:
+        services.user_change_password(user=user, old_password=DEFAULT_PASSWORD, new_password="123")
+
+    assert wrong.value.message_dict == {"old_password": ["The current password is wrong."]}
+    assert both.value.message_dict == {
+        "old_password": ["The current password is wrong."],
+        "new_password": WEAK_MESSAGES,
+    }
+    assert weak.value.message_dict == {"new_password": WEAK_MESSAGES}
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+@pytest.mark.parametrize("uid", ["@@@", "MQ", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"])
+def test_user_reset_password_rejects_a_bad_link(uid):
+    PatientFactory()
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.user_reset_password(uid=uid, token="nope", new_password="123")  # the link first, then the password
+
+    assert excinfo.value.message_dict == {"token": ["The reset link is invalid or has expired."]}
+
+
+def test_user_reset_password_rejects_inactive_account_and_weak_password():
+    inactive, active = PatientFactory(is_active=False), PatientFactory()
+
+    with pytest.raises(ValidationError) as dead:
+        services.user_reset_password(
+            uid=uid_encode(inactive), token=password_reset_token.make_token(inactive), new_password=STRONG
+        )
+    with pytest.raises(ValidationError) as weak:
+        services.user_reset_password(
+            uid=uid_encode(active), token=password_reset_token.make_token(active), new_password="123"
+        )
+
+    assert dead.value.message_dict == {"token": ["The reset link is invalid or has expired."]}
+    assert weak.value.message_dict == {"new_password": WEAK_MESSAGES}
+    active.refresh_from_db()
+    assert active.check_password(DEFAULT_PASSWORD)
+
+
+def test_user_reset_password_link_works_once():
+    user = PatientFactory()
+    uid, token = uid_encode(user), password_reset_token.make_token(user)
+
+    assert services.user_reset_password(uid=uid, token=token, new_password=STRONG).check_password(STRONG)
+    with pytest.raises(ValidationError):
+        services.user_reset_password(uid=uid, token=token, new_password=STRONG + "2")
 
 
 def test_user_register_rejects_staff_like_role():
@@ -81,9 +168,9 @@ def test_user_authenticate_outcomes():
         ("off@example.com", "wrong"),
         ("off@example.com", DEFAULT_PASSWORD),
     ]:
-        with pytest.raises(AuthenticationFailed) as excinfo:
+        with pytest.raises(AuthenticationError) as excinfo:
             services.user_authenticate(email=email, password=password)
-        codes.append(excinfo.value.detail["code"])
+        codes.append(excinfo.value.code)
     assert codes == ["invalid_credentials", "invalid_credentials", "invalid_credentials", "account_inactive"]
 
 
@@ -94,7 +181,7 @@ def test_token_refresh_spends_token_once():
     new_pair = services.token_refresh(refresh=pair["refresh"])
 
     assert new_pair["refresh"] != pair["refresh"]
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(AuthenticationError):
         services.token_refresh(refresh=pair["refresh"])
     assert services.token_refresh(refresh=new_pair["refresh"])
 
@@ -135,8 +222,10 @@ def test_doctor_profile_upsert_never_sets_verified():
 def test_doctor_verify_is_idempotent():
     doctor = DoctorFactory(doctor_profile__is_verified=False)
 
-    assert services.doctor_verify(doctor=doctor).is_verified
-    assert services.doctor_verify(doctor=doctor).is_verified
+    first, newly = services.doctor_verify(doctor=doctor)
+    again, newly_again = services.doctor_verify(doctor=doctor)
+
+    assert (first.is_verified, newly, again.is_verified, newly_again) == (True, True, True, False)
     assert doctor in selectors.doctor_list_visible()
 
 
@@ -169,13 +258,20 @@ def test_user_register_hashes_the_password_before_opening_a_transaction(hashed_i
 
 @pytest.mark.django_db(transaction=True)
 def test_password_change_and_reset_hash_before_locking_the_user(hashed_in_transaction):
-    from users.tokens import password_reset_token
-
     user = PatientFactory()
     hashed_in_transaction.clear()
-    services.user_change_password(user=user, new_password=STRONG)
+    services.user_change_password(user=user, old_password=DEFAULT_PASSWORD, new_password=STRONG)
     user.refresh_from_db()
-    services.user_reset_password(user=user, token=password_reset_token.make_token(user), new_password=STRONG + "2")
+    services.user_reset_password(
+        uid=uid_encode(user), token=password_reset_token.make_token(user), new_password=STRONG + "2"
+    )
     user.refresh_from_db()
     assert hashed_in_transaction == [False, False]
     assert user.check_password(STRONG + "2")
+
+
+def test_authentication_error_is_its_own_domain_error_not_a_conflict():
+    error = AuthenticationError("No.", "invalid_credentials")
+
+    assert not isinstance(error, DomainConflict)
+    assert (error.detail, error.code) == ("No.", "invalid_credentials")
