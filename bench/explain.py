@@ -44,8 +44,8 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     from appointments.choices import ACTIVE_STATUSES
-    from appointments.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from appointments.models import Appointment
+    from bench.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from users.models import DoctorProfile, User
 
     today = dt.datetime.now(dt.UTC).date()
