@@ -7,6 +7,7 @@ from appointments.choices import Status
 from appointments.events import AppointmentChange, AppointmentEventKind
 from appointments.models import Appointment
 from appointments.signals import appointment_changed
+from appointments.tests.conftest import open_week, slot  # noqa: F401  (the front-desk tests book into open hours)
 from appointments.tests.factories import AppointmentFactory, next_slot
 from users.models import User
 
