@@ -2,7 +2,7 @@
 
 Creates a scratch PostgreSQL database next to DATABASE_URL's, seeds a patient, a doctor and an appointment
 between them, starts gunicorn on loopback with every throttle off, logs both users in through the API, then
-runs `schemathesis run` once per user with the checks `not_a_server_error` and
+runs `schemathesis run` once per user (both at once, as separate processes) with the checks `not_a_server_error` and
 `response_schema_conformance`. Bounded: a few examples per operation, a timeout per request and per run.
 Exits non-zero if either run fails. Extra arguments go to `schemathesis run`.
 """
@@ -33,10 +33,10 @@ def login(server: servers.Server, email: str, password: str) -> str:
     return r.json()["access"]
 
 
-def run_schemathesis(
-    server: servers.Server, role: str, token: str, report_dir: Path, work_dir: Path, extra: list[str]
-) -> dict:
-    command = [
+def schemathesis_command(
+    server: servers.Server, role: str, token: str, report_dir: Path, extra: list[str]
+) -> list[str]:
+    return [
         SCHEMATHESIS,
         "run",
         f"{server.url}/api/schema/",
@@ -50,8 +50,11 @@ def run_schemathesis(
         MAX_EXAMPLES,
         "--seed",
         os.environ.get("FUZZ_SEED", "20260101"),
+        # One thread per run: CPython 3.11.7 keeps the AST converter's recursion counter per process, so two
+        # threads in hypothesis' lambda descriptions (ast.parse) race on it and crash the run with
+        # "SystemError: AST constructor recursion depth mismatch". The roles run as parallel processes instead.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "20",
         "--no-shrink",
@@ -62,26 +65,45 @@ def run_schemathesis(
         str(report_dir / f"fuzz-{role}.xml"),
         *extra,
     ]
-    shown = " ".join("Authorization: Bearer ***" if "Bearer" in part else part for part in command)
-    print(f"\n--- schemathesis as {role}: {shown}", flush=True)
+
+
+def run_schemathesis_in_parallel(runs: dict[str, list[str]], work_dir: Path) -> list[dict]:
+    """Start one schemathesis process per role at once, wait for all, print each output; one result per role."""
     started = time.monotonic()
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        env={**os.environ, "NO_COLOR": "1"},
-        cwd=work_dir,  # schemathesis and hypothesis keep caches in the working directory
-    )
-    output = done.stdout + done.stderr
-    print(output[-12000:])
-    cases = re.search(r"Test cases:\s*(.+)", output)
-    return {
-        "role": role,
-        "returncode": done.returncode,
-        "cases": cases.group(1).strip() if cases else "unknown",
-        "seconds": round(time.monotonic() - started),
-    }
+    processes = {}
+    for role, command in runs.items():
+        shown = " ".join("Authorization: Bearer ***" if "Bearer" in part else part for part in command)
+        print(f"\n--- schemathesis as {role}: {shown}", flush=True)
+        role_dir = work_dir / role  # schemathesis and hypothesis keep caches in the working directory
+        role_dir.mkdir()
+        processes[role] = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            cwd=role_dir,
+        )
+    results = []
+    for role, process in processes.items():
+        try:
+            output, _ = process.communicate(timeout=max(1, RUN_TIMEOUT - (time.monotonic() - started)))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            output += f"\nfuzz: schemathesis as {role} killed after {RUN_TIMEOUT}s"
+        print(f"\n--- schemathesis as {role} (exit {process.returncode}):")
+        print(output[-12000:])
+        cases = re.search(r"Test cases:\s*(.+)", output)
+        results.append(
+            {
+                "role": role,
+                "returncode": process.returncode,
+                "cases": cases.group(1).strip() if cases else "unknown",
+                "seconds": round(time.monotonic() - started),
+            }
+        )
+    return results
 
 
 def main() -> int:
@@ -92,7 +114,7 @@ def main() -> int:
     if not servers.redis_reachable():
         print(f"fuzz: Redis is not reachable at {servers.REDIS_URL}", file=sys.stderr)
         return 2
-    results = []
+    results: list[dict] = []
     with servers.scratch_database(base_url, prefix="h_sec_fuzz") as url, tempfile.TemporaryDirectory() as tmp:
         seeded = servers.run_seed(url, {"patients": 1, "appointment": True})
         env = servers.base_env(url, JWT_ACCESS_MINUTES="60", **THROTTLES_OFF)
@@ -100,9 +122,13 @@ def main() -> int:
         try:
             report_dir = Path(os.environ.get("FUZZ_REPORT_DIR", tmp)).resolve()
             report_dir.mkdir(parents=True, exist_ok=True)
-            for role, user in (("patient", seeded["patients"][0]), ("doctor", seeded["doctor"])):
-                token = login(server, user["email"], seeded["password"])
-                results.append(run_schemathesis(server, role, token, report_dir, Path(tmp), sys.argv[1:]))
+            runs = {
+                role: schemathesis_command(
+                    server, role, login(server, user["email"], seeded["password"]), report_dir, sys.argv[1:]
+                )
+                for role, user in (("patient", seeded["patients"][0]), ("doctor", seeded["doctor"]))
+            }
+            results = run_schemathesis_in_parallel(runs, Path(tmp))
             server_errors = [line for line in server.log().splitlines() if "Traceback" in line or " 500 " in line]
         finally:
             server.stop()
