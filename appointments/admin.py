@@ -66,6 +66,15 @@ def local_span(appointment: Appointment) -> str:
     return f"{start:%a} {start.day} {start:%b %Y, %H:%M}–{end:%H:%M} ({zone})"
 
 
+def local_instant(instant: dt.datetime | None, doctor: User) -> str:
+    """E.g. "Sat 5 Dec 2026, 23:20 (Asia/Tokyo)": an instant on the doctor's wall clock, with the zone named."""
+    if instant is None:
+        return "-"
+    zone = zone_of(doctor)
+    local = instant.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone})"
+
+
 def status_html(status: str) -> str:
     label = Status(status).label if status in Status.values else status
     return format_html(
@@ -104,16 +113,36 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class StatusChangeInline(ReadOnlyInline):
+class _AppointmentChildInline(ReadOnlyInline):
+    """Rows of one appointment (history, notes), their times on the doctor's wall clock."""
+
+    instant_field = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("appointment__doctor__doctor_profile")
+
+    @admin.display(description="At (doctor's zone)")
+    def local_time(self, obj: StatusChange | AppointmentNote) -> str:
+        return local_instant(getattr(obj, self.instant_field), obj.appointment.doctor)
+
+
+class StatusChangeInline(_AppointmentChildInline):
     model = StatusChange
-    fields = ["at", "from_status", "to_status", "by", "reason"]
+    instant_field = "at"
+    fields = ["local_time", "from_status", "to_status", "by", "reason"]
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
+        return super().get_queryset(request).select_related("by")
 
-class AppointmentNoteInline(ReadOnlyInline):
+
+class AppointmentNoteInline(_AppointmentChildInline):
     model = AppointmentNote
-    fields = ["created_at", "author", "text"]
+    fields = ["local_time", "author", "text"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AppointmentNote]:
+        return super().get_queryset(request).select_related("author")
 
 
 class _PersonAppointmentsInline(ReadOnlyInline):
@@ -294,8 +323,8 @@ class AppointmentAdmin(admin.ModelAdmin):
         "cancellation_reason",
         "referred_from",
         "created_by",
-        "created_at",
-        "updated_at",
+        "created",
+        "updated",
     ]
     # Status and time only change through the services (history, signals, double-booking checks).
     readonly_fields = [
@@ -306,8 +335,8 @@ class AppointmentAdmin(admin.ModelAdmin):
         "cancellation_reason",
         "referred_from",
         "created_by",
-        "created_at",
-        "updated_at",
+        "created",
+        "updated",
     ]
     inlines = [StatusChangeInline, AppointmentNoteInline]
     actions = ["confirm_selected", "cancel_selected", "no_show_selected"]
@@ -315,6 +344,14 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="When (doctor's zone)", ordering="start")
     def when(self, obj: Appointment) -> str:
         return local_span(obj)
+
+    @admin.display(description="Created at (doctor's zone)")
+    def created(self, obj: Appointment) -> str:
+        return local_instant(obj.created_at, obj.doctor)
+
+    @admin.display(description="Updated at (doctor's zone)")
+    def updated(self, obj: Appointment) -> str:
+        return local_instant(obj.updated_at, obj.doctor)
 
     @admin.display(description="Patient", ordering="patient__last_name")
     def patient_name(self, obj: Appointment) -> str:
