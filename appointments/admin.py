@@ -129,11 +129,15 @@ class _AppointmentChildInline(ReadOnlyInline):
 class StatusChangeInline(_AppointmentChildInline):
     model = StatusChange
     instant_field = "at"
-    fields = ["local_time", "from_status", "to_status", "by", "reason"]
+    fields = ["local_time", "from_status", "to_status", "by_whom", "reason"]
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
         return super().get_queryset(request).select_related("by")
+
+    @admin.display(description="By")
+    def by_whom(self, obj: StatusChange) -> str:
+        return person_html(obj.by) if obj.by else "-"
 
 
 class AppointmentNoteInline(_AppointmentChildInline):
@@ -322,7 +326,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "location",
         "cancellation_reason",
         "referred_from",
-        "created_by",
+        "creator",
         "created",
         "updated",
     ]
@@ -334,7 +338,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "doctor_name",
         "cancellation_reason",
         "referred_from",
-        "created_by",
+        "creator",
         "created",
         "updated",
     ]
@@ -344,6 +348,10 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="When (doctor's zone)", ordering="start")
     def when(self, obj: Appointment) -> str:
         return local_span(obj)
+
+    @admin.display(description="Created by")
+    def creator(self, obj: Appointment) -> str:
+        return person_html(obj.created_by) if obj.created_by else "-"
 
     @admin.display(description="Created at (doctor's zone)")
     def created(self, obj: Appointment) -> str:

@@ -204,11 +204,12 @@ def test_desk_booking_conflict_from_the_service_is_a_message(client, desk, tokyo
 
 
 def test_history_rows_show_the_doctors_wall_clock(client, desk, upcoming):
-    StatusChange.objects.create(appointment=upcoming, from_status="", to_status="pending", by=upcoming.patient)
+    StatusChange.objects.create(appointment=upcoming, from_status="", to_status="pending", by=desk)
     desk.user_permissions.add(Permission.objects.get(codename="view_statuschange"))
     client.force_login(desk)
     html = client.get(reverse("admin:appointments_appointment_change", args=[upcoming.pk])).content.decode()
     assert html.count("Wed 2 Dec 2026, 08:30 (Asia/Tokyo)") == 3  # created, updated and the history row
+    assert "Rita Desk" in html  # who acted, by name
 
 
 def test_desk_confirms_reschedules_and_cancels_with_reason(client, desk, upcoming, django_capture_on_commit_callbacks):
