@@ -26,6 +26,7 @@ from django.utils.http import urlencode
 from appointments import selectors, services
 from appointments.choices import ACTIVE_STATUSES, Status
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
+from cybermed.admin import ReadOnlyAdmin, ReadOnlyInline
 from cybermed.exceptions import DomainConflict
 from users.admin import register_user_inlines
 from users.choices import Role
@@ -100,17 +101,6 @@ class TimeOffInline(admin.TabularInline):
 
 
 register_user_inlines(Role.DOCTOR, AvailabilityRuleInline, TimeOffInline)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class _AppointmentChildInline(ReadOnlyInline):
@@ -653,7 +643,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdmin):
     """The status history: written by the services only."""
 
     list_display = ["at", "appointment", "from_status", "to_status", "by", "reason"]
@@ -661,15 +651,6 @@ class StatusChangeAdmin(admin.ModelAdmin):
     list_select_related = ["appointment", "by"]
     search_fields = ["=appointment__id", "by__email"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: StatusChange | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: StatusChange | None = None) -> bool:
-        return False
 
 
 @admin.register(AvailabilityRule)

@@ -1,20 +1,7 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
+from cybermed.admin import ReadOnlyAdmin
 from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the services write (what was sent to whom): staff read them, nobody edits them here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Notification)
