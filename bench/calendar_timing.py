@@ -12,19 +12,16 @@ appointment's `updated_at`; nothing else is written.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cybermed.settings")
-os.environ.setdefault("THROTTLE_CALENDAR_FEED", "none")  # 80 fetches from one address in a few seconds
 
-import django  # noqa: E402
+from bench.inprocess import p95, setup  # noqa: E402
 
-django.setup()
+setup(THROTTLE_CALENDAR_FEED="none")  # 80 fetches from one address in a few seconds
 
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -37,11 +34,6 @@ from appointments.models import Appointment  # noqa: E402
 from calendars.selectors import AHEAD, PAST  # noqa: E402
 from calendars.services import calendar_feed_rotate  # noqa: E402
 from users.models import User  # noqa: E402
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:
