@@ -1,5 +1,6 @@
 """CyberMed settings: one file, driven by environment variables (see .env.example)."""
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -191,6 +192,53 @@ TASKS = {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
     }
 }
+
+# --- Celery: the production worker and beat (cybermed/celery.py) ----------------------------------
+# With TASKS_BACKEND=cybermed.celery_backend.CeleryBackend every enqueued task is a message on this broker
+# (redis://host:6379/0 or amqp://user:pass@host:5672//), run by `celery -A cybermed worker`.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # nothing reads task results: none are stored, so none need pruning
+# One task at a time per worker process: an unacknowledged prefetched message would wait behind a slow one.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis: a message taken by a worker that died unacknowledged goes back to the queue after this many seconds.
+# It must exceed the longest task (with its retries' countdown it is not counted). RabbitMQ redelivers at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our LOGGING (LOG_FORMAT=json included) in the worker
+CELERY_TIMEZONE = "UTC"
+
+
+def _task_exists(path: str) -> bool:
+    """Whether the module of a dotted task path is installed (not imported: settings load before the apps)."""
+    try:
+        return importlib.util.find_spec(path.rpartition(".")[0]) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# Periodic jobs, run by `celery -A cybermed beat`: name -> (Django Task path, every N seconds). Each job is
+# idempotent, so a beat that fires twice (a restart, two beats by mistake) does no harm. A job whose app is
+# not installed (payments) is left out of the schedule.
+PERIODIC_TASKS = {
+    "send-reminders": ("notifications.tasks.send_reminders", env_int("REMINDERS_EVERY_SECONDS", 300)),
+    "prune-notifications": ("notifications.tasks.prune_notifications", 24 * 3600),
+    "prune-task-results": ("cybermed.tasks.prune_task_results", 24 * 3600),
+    "expire-payment-holds": ("payments.tasks.expire_payment_holds", env_int("PAYMENT_HOLDS_EVERY_SECONDS", 60)),
+}
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": "cybermed.run_task", "schedule": float(every), "kwargs": {"task_path": path}}
+    for name, (path, every) in PERIODIC_TASKS.items()
+    if _task_exists(path)
+}
+# Read notifications older than this are deleted by the prune-notifications job; unread ones are kept.
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 365)
+# Finished rows of the database task backend (django_tasks_db, if used instead of Celery) kept this long.
+TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 14)
 
 # --- Cache (throttle counters live here, so they must be shared between app servers) -------------
 REDIS_URL = env_str("REDIS_URL", "")
