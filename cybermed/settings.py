@@ -161,6 +161,29 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Media on S3-compatible object storage (AWS S3, MinIO, Ceph, R2, ...) when a bucket is named; the local
+# MEDIA_ROOT otherwise. Objects are private and every URL the API returns is signed and expires, because a
+# profile picture is personal data: nobody can list the bucket or keep a working link past S3_URL_EXPIRE_SECONDS.
+S3_BUCKET = env_str("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            # Empty: boto3's own chain (AWS_* variables, instance or pod role).
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("S3_PREFIX", "media"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("S3_URL_EXPIRE_SECONDS", 3600),
+            "file_overwrite": False,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "") or None,  # "path" for most non-AWS servers
+            "signature_version": "s3v4",
+        },
+    }
 # Uploads are capped by the profile-picture validator; this keeps a larger body out of memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
