@@ -9,6 +9,7 @@ not stored (nothing reads them), so `get_result` is not supported.
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
@@ -36,7 +37,7 @@ class CeleryBackend(BaseTaskBackend):
             RUN_TASK,
             kwargs={"task_path": task.module_path, "args": args, "kwargs": kwargs},
             task_id=result_id,
-            queue=task.queue_name,
+            queue=settings.TASK_QUEUE_PREFIX + task.queue_name,
             eta=task.run_after,
         )
         result = TaskResult(

@@ -220,7 +220,9 @@ TASKS = {
 # With TASKS_BACKEND=cybermed.celery_backend.CeleryBackend every enqueued task is a message on this broker
 # (redis://host:6379/0 or amqp://user:pass@host:5672//), run by `celery -A cybermed worker`.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Prepended to every queue name, so that deployments (or test runs) sharing one broker never take each other's tasks.
+TASK_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = f"{TASK_QUEUE_PREFIX}default"
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # nothing reads task results: none are stored, so none need pruning

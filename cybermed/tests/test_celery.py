@@ -68,6 +68,15 @@ def test_backend_sends_one_message_naming_the_task_by_path(settings, sent):
     assert result.status == "READY"
 
 
+def test_backend_prefixes_the_queue_for_shared_brokers(settings, sent):
+    settings.TASKS = CELERY_TASKS
+    settings.TASK_QUEUE_PREFIX = "clinic-a."
+
+    add.enqueue(1, 1)
+
+    assert sent[0]["queue"] == "clinic-a.default"
+
+
 def test_backend_passes_run_after_as_eta(settings, sent):
     settings.TASKS = CELERY_TASKS
     when = timezone.now() + dt.timedelta(minutes=5)
