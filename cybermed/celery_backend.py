@@ -7,9 +7,11 @@ not stored (nothing reads them), so `get_result` is not supported.
 """
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.utils import timezone
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
@@ -25,6 +27,15 @@ class CeleryBackend(BaseTaskBackend):
         super().validate_task(task)
         if task.takes_context:
             raise InvalidTaskError("The Celery backend does not pass a task context.")
+
+    def check(self, **kwargs: Any) -> Iterable[checks.CheckMessage]:
+        if not settings.CELERY_BROKER_URL:
+            # Celery would otherwise fall back to amqp://guest@localhost and the tasks would wait there unseen.
+            yield checks.Error(
+                "TASKS_BACKEND is the Celery backend but CELERY_BROKER_URL is empty.",
+                hint="Set CELERY_BROKER_URL to redis://host:6379/1 or amqp://user:pass@host:5672/vhost.",
+                id="cybermed.E001",
+            )
 
     def enqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:
         from cybermed.celery import RUN_TASK, app

@@ -122,6 +122,16 @@ def test_email_is_queued_only_after_commit_with_the_notification_id_alone(
     }
 
 
+def test_celery_backend_without_a_broker_fails_the_system_checks(settings):
+    from django_tasks import task_backends
+
+    settings.TASKS = CELERY_TASKS
+    settings.CELERY_BROKER_URL = ""
+    assert [message.id for message in task_backends["default"].check()] == ["cybermed.E001"]
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
+    assert list(task_backends["default"].check()) == []
+
+
 def test_runner_calls_the_django_task():
     assert run_task.run(task_path="cybermed.tests.test_celery.add", args=[2], kwargs={"b": 5}) == 7
 
