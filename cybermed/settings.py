@@ -233,7 +233,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis: a message taken by a worker that died unacknowledged goes back to the queue after this many seconds.
 # It must exceed the longest task (with its retries' countdown it is not counted). RabbitMQ redelivers at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Workers look for such messages every min(10 s, timeout) and scan each time: kombu's default scans every
+# tenth look, which would add up to 100 s to the redelivery.
+BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our LOGGING (LOG_FORMAT=json included) in the worker
 CELERY_TIMEZONE = "UTC"
 

@@ -209,3 +209,7 @@ def test_celery_app_reads_the_django_settings():
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.task_acks_late is True
     assert app.conf.beat_schedule == django_settings.CELERY_BEAT_SCHEDULE
+    # Redis: a dead worker's task is looked for every 10 s at most, and every look scans.
+    options = app.conf.broker_transport_options
+    assert options["unacked_restore_throttle"] == 1
+    assert options["unacked_restore_interval"] == min(10, options["visibility_timeout"])
