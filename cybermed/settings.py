@@ -1,5 +1,6 @@
 """CyberMed settings: one file, driven by environment variables (see .env.example)."""
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -160,6 +161,29 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Media on S3-compatible object storage (AWS S3, MinIO, Ceph, R2, ...) when a bucket is named; the local
+# MEDIA_ROOT otherwise. Objects are private and every URL the API returns is signed and expires, because a
+# profile picture is personal data: nobody can list the bucket or keep a working link past S3_URL_EXPIRE_SECONDS.
+S3_BUCKET = env_str("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            # Empty: boto3's own chain (AWS_* variables, instance or pod role).
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("S3_PREFIX", "media"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("S3_URL_EXPIRE_SECONDS", 3600),
+            "file_overwrite": False,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "") or None,  # "path" for most non-AWS servers
+            "signature_version": "s3v4",
+        },
+    }
 # Uploads are capped by the profile-picture validator; this keeps a larger body out of memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
@@ -191,6 +215,62 @@ TASKS = {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
     }
 }
+
+# --- Celery: the production worker and beat (cybermed/celery.py) ----------------------------------
+# With TASKS_BACKEND=cybermed.celery_backend.CeleryBackend every enqueued task is a message on this broker
+# (redis://host:6379/0 or amqp://user:pass@host:5672//), run by `celery -A cybermed worker`.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+# Prepended to every queue name, so that deployments (or test runs) sharing one broker never take each other's tasks.
+TASK_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = f"{TASK_QUEUE_PREFIX}default"
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # nothing reads task results: none are stored, so none need pruning
+# One task at a time per worker process: an unacknowledged prefetched message would wait behind a slow one.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis: a message taken by a worker that died unacknowledged goes back to the queue after this many seconds.
+# It must exceed the longest task (with its retries' countdown it is not counted). RabbitMQ redelivers at once.
+# Workers look for such messages every min(10 s, timeout) and scan each time: kombu's default scans every
+# tenth look, which would add up to 100 s to the redelivery.
+BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT)),
+    "unacked_restore_throttle": 1,
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our LOGGING (LOG_FORMAT=json included) in the worker
+CELERY_TIMEZONE = "UTC"
+
+
+def _task_exists(path: str) -> bool:
+    """Whether the module of a dotted task path is installed (not imported: settings load before the apps)."""
+    try:
+        return importlib.util.find_spec(path.rpartition(".")[0]) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# Periodic jobs, run by `celery -A cybermed beat`: name -> (Django Task path, every N seconds). Each job is
+# idempotent, so a beat that fires twice (a restart, two beats by mistake) does no harm. A job whose app is
+# not installed (payments) is left out of the schedule.
+PERIODIC_TASKS = {
+    "send-reminders": ("notifications.tasks.send_reminders", env_int("REMINDERS_EVERY_SECONDS", 300)),
+    "prune-notifications": ("notifications.tasks.prune_notifications", 24 * 3600),
+    "prune-task-results": ("cybermed.tasks.prune_task_results", 24 * 3600),
+    "expire-payment-holds": ("payments.tasks.expire_payment_holds", env_int("PAYMENT_HOLDS_EVERY_SECONDS", 60)),
+}
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": "cybermed.run_task", "schedule": float(every), "kwargs": {"task_path": path}}
+    for name, (path, every) in PERIODIC_TASKS.items()
+    if _task_exists(path)
+}
+# Read notifications older than this are deleted by the prune-notifications job; unread ones are kept.
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 365)
+# Finished rows of the database task backend (django_tasks_db, if used instead of Celery) kept this long.
+TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 14)
 
 # --- Cache (throttle counters live here, so they must be shared between app servers) -------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -287,6 +367,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# plain: one readable line per record (the default); json: one JSON object per line (cybermed/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+
 # Every record carries the request id (cybermed.middleware); `cybermed.access` writes one line per
 # request with method, path, status, duration and user id, never bodies, tokens or query strings.
 LOGGING = {
@@ -296,8 +381,11 @@ LOGGING = {
         "request_id": {"()": "cybermed.middleware.RequestIDFilter"},
         "redact_secret_paths": {"()": "cybermed.middleware.RedactSecretPathsFilter"},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "cybermed.logs.JSONFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

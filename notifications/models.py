@@ -19,6 +19,8 @@ class Notification(models.Model):
     data = models.JSONField(default=dict, blank=True, decoder=BoundedJSONDecoder)
     is_read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set in the transaction that sent the email: a task delivered twice (at-least-once queues) sends it once.
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

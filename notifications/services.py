@@ -352,6 +352,12 @@ def consultation_notify(
     return notifications_create(specs=[spec])
 
 
+def notifications_prune(*, older_than: dt.datetime) -> int:
+    """Delete read notifications created before `older_than`; unread ones stay until read. Returns the count."""
+    deleted, _ = Notification.objects.filter(is_read=True, created_at__lt=older_than).delete()
+    return deleted
+
+
 # --- Reminders ------------------------------------------------------------------------------------
 
 

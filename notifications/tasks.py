@@ -7,7 +7,9 @@ from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django_tasks import task
 
 from calendars import ics
@@ -15,6 +17,7 @@ from calendars.selectors import invitation_appointment
 from notifications.choices import Kind
 from notifications.formatting import format_local
 from notifications.models import Notification, NotificationPreference
+from notifications.services import notifications_prune, reminders_send
 from users.links import home_link
 
 logger = logging.getLogger(__name__)
@@ -66,29 +69,55 @@ def _email_context(notification: Notification) -> dict:
 def send_notification_email(notification_id: int) -> bool:
     """Email one notification unless its user switched email off. Returns whether a message went out.
 
-    A failing mail server is logged, not raised: the notification itself is already stored."""
-    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None:
-        return False
-    user = notification.user
-    if not user.email or not user.is_active:
-        return False
-    if NotificationPreference.objects.filter(user=user, email_enabled=False).exists():
-        return False
-    context = _email_context(notification)
-    message = EmailMultiAlternatives(
-        subject=f"CyberMed: {notification.title}",
-        body=render_to_string("notifications/email/notification.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
-    invitation = _invitation(notification)
-    if invitation is not None:
-        message.attach(invitation)
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError):
-        logger.exception("could not email notification %s", notification_id)
-        return False
+    Idempotent: the notification's row is locked while its email is sent and `emailed_at` is set in the same
+    transaction, so a second delivery of this task (a redelivered message, a retry) waits, then sends nothing.
+    A worker that dies before the commit leaves `emailed_at` empty and the redelivered task sends the email;
+    only a death between the mail server's acceptance and the commit (milliseconds) can duplicate it.
+    A failing mail server is logged and raised: the notification is already stored, and a queue that retries
+    (Celery, with backoff) sends the email later.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return False
+        user = notification.user
+        if not user.email or not user.is_active:
+            return False
+        if NotificationPreference.objects.filter(user=user, email_enabled=False).exists():
+            return False
+        context = _email_context(notification)
+        message = EmailMultiAlternatives(
+            subject=f"CyberMed: {notification.title}",
+            body=render_to_string("notifications/email/notification.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        )
+        message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+        invitation = _invitation(notification)
+        if invitation is not None:
+            message.attach(invitation)
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError):
+            logger.exception("could not email notification %s", notification_id)
+            raise
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
     return True
+
+
+@task()
+def send_reminders() -> int:
+    """The periodic reminder run (celery beat, or the send_reminders command from cron)."""
+    return reminders_send()
+
+
+@task()
+def prune_notifications() -> int:
+    """Delete read notifications older than NOTIFICATION_RETENTION_DAYS; returns how many went."""
+    return notifications_prune(older_than=timezone.now() - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS))

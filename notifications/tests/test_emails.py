@@ -140,11 +140,29 @@ def test_failing_mail_server_does_not_fail_the_change(
     assert "could not email notification" in caplog.text
 
 
-def test_email_task_returns_false_when_mail_server_fails(settings, patient):
+def test_email_task_raises_when_mail_server_fails_so_the_queue_retries(settings, patient):
     settings.EMAIL_BACKEND = "notifications.tests.test_emails.FailingEmailBackend"
     notification = NotificationFactory(user=patient, kind="reminder", title="t", message="m")
 
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        send_notification_email.call(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.emailed_at is None  # the retry will send it
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_notification_email.call(notification_id=notification.pk) is True
+    assert len(mail.outbox) == 1
+
+
+def test_email_task_delivered_twice_sends_one_email(patient):
+    notification = NotificationFactory(user=patient, kind="reminder", title="t", message="m")
+
+    assert send_notification_email.call(notification_id=notification.pk) is True
     assert send_notification_email.call(notification_id=notification.pk) is False
+
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
 
 
 def test_email_task_ignores_missing_notification():

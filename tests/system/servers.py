@@ -216,6 +216,57 @@ def wait_healthy(server: Server, timeout: float = 45) -> None:
     raise TimeoutError(f"gunicorn on port {server.port} not healthy after {timeout}s:\n{server.log()}")
 
 
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+@dataclass
+class CeleryProcess:
+    """A `celery -A cybermed worker|beat` process in its own process group."""
+
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL the whole group (main process and pool children): a machine that dies mid-task."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM (Celery's warm shutdown), then SIGKILL after 10 s."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def start_celery(role: str, env: dict[str, str], log_dir: Path, *extra: str) -> CeleryProcess:
+    """Start a Celery worker (one pool process, no prefetching beyond the task it runs) or a beat."""
+    log_path = log_dir / f"celery-{role}-{secrets.token_hex(3)}.log"
+    if role == "worker":
+        args = ["worker", "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle"]
+        args += ["--hostname", f"sys-{secrets.token_hex(3)}@%h"]
+    else:
+        args = ["beat", "--schedule", str(log_dir / f"beat-{secrets.token_hex(3)}")]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [CELERY, "-A", "cybermed", *args, "--loglevel", "INFO", *extra],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return CeleryProcess(process=process, log_path=log_path)
+
+
 class TCPProxy:
     """A loopback TCP proxy to `target` that can be closed (refusing and cutting connections) and reopened."""
 
