@@ -9,8 +9,10 @@ import datetime as dt
 import json
 
 import pytest
+import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -25,6 +27,14 @@ from users.tests.factories import DoctorFactory, PatientFactory
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT = 3
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _close_the_sync_threads_connection():
+    """The handshake's queries run in asgiref's sync thread; its connection must not outlive the test
+    (PostgreSQL cannot drop a test database someone is still connected to)."""
+    yield
+    await database_sync_to_async(connections.close_all)()
 
 
 def access(user, lifetime: dt.timedelta | None = None) -> str:
