@@ -380,3 +380,12 @@ def test_nothing_is_pushed_before_commit(client_for, patient, thread, pushes, dj
 
     assert pushes == []
     assert callbacks
+
+
+def test_socket_protocol_page_is_served_and_linked_from_the_openapi_description(api_client, settings):
+    page = api_client.get("/api/docs/realtime/")
+
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/markdown")
+    assert b"/ws/v1/" in page.content
+    assert "(/api/docs/realtime/)" in settings.SPECTACULAR_SETTINGS["DESCRIPTION"]
