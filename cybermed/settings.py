@@ -208,8 +208,13 @@ else:
 # Redis pub/sub when REDIS_URL is set, so that a push reaches sockets on every app server; in memory
 # otherwise (one process: `python3 dev.py run` and the tests).
 if REDIS_URL:
+    # Redis pub/sub channels are global to the server (not per database number): the prefix keeps two
+    # deployments (or two test runs) that share one Redis apart.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "cybermed")},
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
