@@ -1,7 +1,9 @@
 """The one WebSocket endpoint, /ws/v1/ (protocol: docs/realtime.md).
 
 The consumer only relays: the handshake authenticates (simplejwt, like the REST API) and loads the
-user's thread ids once; afterwards it touches no database. Everything that changes data goes
+user's thread ids once; afterwards it touches no database, except that `auth.refresh` is a second
+handshake (one user lookup, so that a deactivated user cannot extend a socket). New threads reach the
+typing check through the pushes themselves (`meta.thread`). Everything that changes data goes
 through the REST API, whose services push the result to every socket of each participant
 (cybermed.realtime).
 """

@@ -1,6 +1,6 @@
 """Reads of the messaging app, always scoped to a participant: someone else's thread is simply not found."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from appointments.models import Appointment
@@ -57,3 +57,15 @@ def thread_counterparts(*, user_id: int) -> dict[int, int]:
         "pk", "patient_id", "doctor_id"
     )
     return {pk: doctor if patient == user_id else patient for pk, patient, doctor in rows}
+
+
+def unread_total(*, user: User) -> int:
+    """Messages from others the user has not read, across all their threads (e.g. for a dashboard)."""
+    if not (user.is_patient or user.is_doctor):
+        return 0
+    mine, watermark = ("patient", "patient_read_up_to") if user.is_patient else ("doctor", "doctor_read_up_to")
+    return (
+        Message.objects.filter(**{f"thread__{mine}": user}, status=MessageStatus.SENT, id__gt=F(f"thread__{watermark}"))
+        .exclude(sender=user)
+        .count()
+    )

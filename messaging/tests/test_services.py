@@ -129,3 +129,20 @@ def test_retract_keeps_the_text_and_sets_the_time(patient, thread):
         "kept",
         True,
     )
+
+
+def test_unread_total_counts_other_peoples_unread_sent_messages_across_threads(patient, doctor, thread):
+    from messaging.selectors import unread_total
+    from messaging.tests.factories import ThreadFactory
+
+    other = ThreadFactory(patient=patient)
+    first = MessageFactory(thread=thread, sender=doctor)
+    MessageFactory(thread=thread, sender=doctor)
+    MessageFactory(thread=thread, sender=patient)
+    services.message_retract(message=MessageFactory(thread=other, sender=other.doctor), by=other.doctor)
+    MessageFactory(thread=other, sender=other.doctor)
+    services.thread_mark_read(thread=thread, user=patient, up_to=first.pk)
+
+    assert unread_total(user=patient) == 2
+    assert unread_total(user=doctor) == 1  # the patient's message
+    assert unread_total(user=StaffFactory()) == 0
