@@ -207,7 +207,8 @@ def start_gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 2, thre
 
 
 def start_uvicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Server:
-    """The production ASGI server (HTTP and /ws/v1/), as the README runs it."""
+    """The production ASGI server (HTTP and /ws/v1/), as the README runs it (DB_CONN_MAX_AGE=0 included)."""
+    env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE") or "0"}
     port = free_port()
     log_path = log_dir / f"uvicorn-{port}.log"
     with log_path.open("wb") as log_file:
