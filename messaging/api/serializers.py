@@ -5,6 +5,7 @@ from rest_framework import serializers
 from cybermed.api.fields import StrictCharField, StrictIdField, StrictIntegerField
 from messaging.choices import MessageStatus
 from messaging.models import MAX_BODY_LENGTH, Message, Thread
+from notifications.formatting import doctor_name, person_name
 from users.choices import Role
 from users.models import User
 
@@ -33,10 +34,10 @@ class ThreadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_patient_name(self, thread: Thread) -> str:
-        return thread.patient.get_full_name() or thread.patient.email
+        return person_name(thread.patient)
 
     def get_doctor_name(self, thread: Thread) -> str:
-        return f"Dr {thread.doctor.get_full_name() or thread.doctor.email}"
+        return doctor_name(thread.doctor)
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -32,6 +32,7 @@ def test_patient_opens_thread_with_their_doctor_201_then_200(client_for, patient
     assert first.json()["id"] == again.json()["id"]
     body = first.json()
     assert (body["patient"], body["doctor"], body["unread"], body["last_message"]) == (patient.pk, doctor.pk, 0, None)
+    assert body["doctor_name"].startswith("Dr ")
     assert Thread.objects.count() == 1
 
 
