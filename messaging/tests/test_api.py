@@ -390,3 +390,18 @@ def test_socket_protocol_page_is_served_and_linked_from_the_openapi_description(
     assert page["Content-Type"].startswith("text/markdown")
     assert b"/ws/v1/" in page.content
     assert "(/api/docs/realtime/)" in settings.SPECTACULAR_SETTINGS["DESCRIPTION"]
+
+
+def test_message_writes_are_throttled_per_user_and_reads_are_not(client_for, patient, doctor, thread, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "messaging": "2/min"},
+    }
+    client = client_for(patient)
+
+    codes = [client.post(messages_url(thread), {"body": f"m{i}"}).status_code for i in range(3)]
+    reads = [client.get(messages_url(thread)).status_code for _ in range(3)]
+
+    assert codes == [201, 201, 429]
+    assert reads == [200, 200, 200]
+    assert client_for(doctor).post(messages_url(thread), {"body": "reply"}).status_code == 201  # counted per user
