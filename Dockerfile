@@ -22,10 +22,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORT=8000 \
     LOG_FORMAT=json \
     WEB_CONCURRENCY=3
-# The web server, as one line that compose or the orchestrator may override (e.g. the ASGI server:
-# WEB_COMMAND="gunicorn cybermed.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:8000").
-# gunicorn reads WEB_CONCURRENCY for --workers; --graceful-timeout lets requests finish after SIGTERM.
-ENV WEB_COMMAND="gunicorn cybermed.wsgi:application --bind 0.0.0.0:8000 --graceful-timeout 30 --timeout 60"
+# The web server, as one line that compose or the orchestrator may override: uvicorn on the ASGI application
+# (the API and the /ws/v1/ WebSocket on one port). uvicorn reads WEB_CONCURRENCY for --workers; on SIGTERM it
+# lets requests finish and closes sockets with 1012 so that clients reconnect elsewhere. DB_CONN_MAX_AGE=0:
+# under ASGI each request's sync code runs in its own thread, and persistent connections would pile up.
+ENV DB_CONN_MAX_AGE=0
+ENV WEB_COMMAND="uvicorn cybermed.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --ws-max-size 65536 --timeout-graceful-shutdown 30 --no-access-log"
 RUN groupadd --system --gid 10001 cybermed \
     && useradd --system --uid 10001 --gid cybermed --home-dir /app --no-create-home --shell /usr/sbin/nologin cybermed
 WORKDIR /app

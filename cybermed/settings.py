@@ -47,6 +47,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First: makes `runserver` an ASGI server (HTTP and WebSockets on one port) in development.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "channels",
     "simple_history",
     "django_tasks",
     "django_tasks_db",
@@ -70,6 +73,7 @@ INSTALLED_APPS = [
     "consultations",
     "notifications",
     "reports",
+    "messaging",
     "cybermed",  # project-level management commands (seed_demo); no models
 ]
 
@@ -284,6 +288,31 @@ else:
     }
 
 
+# --- Real time (Django Channels; see docs/realtime.md) ----------------------------------------------
+# Redis pub/sub when REDIS_URL is set, so that a push reaches sockets on every app server; in memory
+# otherwise (one process: `python3 dev.py run` and the tests).
+if REDIS_URL:
+    # Redis pub/sub channels are global to the server (not per database number): the prefix keeps two
+    # deployments (or two test runs) that share one Redis apart.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "cybermed")},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Per socket, inbound frames: a bucket of WS_INBOUND_BURST frames refilled at WS_INBOUND_PER_SECOND;
+# a client that empties it (typing or ping floods) is closed with 4429.
+WS_INBOUND_BURST = env_int("WS_INBOUND_BURST", 20)
+WS_INBOUND_PER_SECOND = env_int("WS_INBOUND_PER_SECOND", 2)
+# The largest client frame accepted (4400 otherwise); client frames are small JSON (a JWT at most).
+WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 4096)
+# A recipient with no open socket gets an email ("You have a new message from Dr X") this long after
+# a message, unless they read it meanwhile.
+MESSAGE_EMAIL_DELAY_SECONDS = env_int("MESSAGE_EMAIL_DELAY_SECONDS", 120)
+
+
 # --- REST framework -------------------------------------------------------------------------------
 def throttle_rate(scope: str, default: str) -> str | None:
     value = env_str(f"THROTTLE_{scope.upper()}", default).strip()
@@ -300,6 +329,8 @@ THROTTLE_RATES = {
     "activation_resend": throttle_rate("activation_resend", "5/hour"),
     # Calendar apps refresh a subscribed feed every few minutes at most; this only stops token guessing floods.
     "calendar_feed": throttle_rate("calendar_feed", "60/min"),
+    # Per user: posting messages, retracting them and moving read watermarks.
+    "messaging": throttle_rate("messaging", "120/min"),
 }
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
@@ -342,7 +373,10 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CyberMed API",
     "DESCRIPTION": "Healthcare appointments: accounts, doctor directory, availability, appointments, "
-    "consultations and notifications. Authenticate with `Authorization: Bearer <access JWT>`.",
+    "consultations, notifications and messaging. Authenticate with `Authorization: Bearer <access JWT>`.\n\n"
+    "Live updates (new messages, read receipts, typing, notifications) come over the WebSocket `/ws/v1/`, "
+    "which OpenAPI cannot describe: its protocol is in "
+    "[docs/realtime.md](/api/docs/realtime/) (also `docs/realtime.md` in the source tree).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

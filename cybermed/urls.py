@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cybermed.api.views import HealthView
+from messaging.api.views import RealtimeProtocolView
 
 # The API has no home page of its own: "/" and the admin's "View site" lead to its documentation.
 admin.site.site_url = "/api/docs/"
@@ -24,6 +25,8 @@ urlpatterns = [
     path("api/", include("consultations.api.urls")),
     path("api/", include("notifications.api.urls")),
     path("api/", include("reports.api.urls")),
+    path("api/", include("messaging.api.urls")),
+    path("api/docs/realtime/", RealtimeProtocolView.as_view(), name="realtime-protocol"),
     path("", include("users.urls")),
     path("", include("calendars.urls")),
 ]

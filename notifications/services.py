@@ -13,6 +13,7 @@ from appointments.choices import ACTIVE_STATUSES, Status
 from appointments.events import AppointmentChange, AppointmentSnapshot
 from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment
+from cybermed import realtime
 from cybermed.exceptions import AlreadyExists
 from notifications.choices import Kind
 from notifications.formatting import doctor_name, format_local, person_name, zone_name_of, zone_of
@@ -36,6 +37,16 @@ class NotificationSpec:
     data: dict
 
 
+def _push(notification: Notification) -> None:
+    from notifications.api.serializers import NotificationSerializer  # the one shape of a notification
+
+    realtime.push(
+        user_ids=[notification.user_id],
+        event="notification.created",
+        data={"notification": NotificationSerializer(notification).data},
+    )
+
+
 def _enqueue_email(notification_id: int) -> None:
     from notifications.tasks import send_notification_email
 
@@ -44,7 +55,8 @@ def _enqueue_email(notification_id: int) -> None:
 
 @transaction.atomic
 def notifications_create(*, specs: list[NotificationSpec]) -> list[Notification]:
-    """Store the notifications and queue one email each once the transaction commits."""
+    """Store the notifications; once the transaction commits, push each to its user's open sockets
+    (`notification.created`, docs/realtime.md) and queue its email."""
     if not specs:
         return []
     notifications = Notification.objects.bulk_create(
@@ -62,6 +74,7 @@ def notifications_create(*, specs: list[NotificationSpec]) -> list[Notification]
     )
     for notification in notifications:
         # robust: a broken task queue is logged, it never turns a committed change into an error.
+        transaction.on_commit(partial(_push, notification), robust=True)
         transaction.on_commit(partial(_enqueue_email, notification.pk), robust=True)
     return notifications
 

@@ -240,5 +240,14 @@ def test_throttle_rate_read_from_environment_per_scope_others_keep_safe_defaults
     )
     rates = json.loads(done.stdout)
     assert rates.pop("login") == expected
-    assert set(rates) == {"anon", "user", "register", "refresh", "password_reset", "activation_resend", "calendar_feed"}
+    assert set(rates) == {
+        "anon",
+        "user",
+        "register",
+        "refresh",
+        "password_reset",
+        "activation_resend",
+        "calendar_feed",
+        "messaging",
+    }
     assert all(rates.values()), rates

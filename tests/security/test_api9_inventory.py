@@ -9,7 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 pytestmark = pytest.mark.django_db
 
 # The schema and the docs page describe the API; they are not operations of it.
-SELF_DESCRIBING = {"/api/schema/", "/api/docs/"}
+SELF_DESCRIBING = {"/api/schema/", "/api/docs/", "/api/docs/realtime/"}  # the schema, its UI, the socket protocol page
 
 
 def is_format_suffix(route: str) -> bool:

@@ -1,4 +1,5 @@
-"""Helpers for system tests: a throwaway PostgreSQL or SQLite database, gunicorn servers on loopback, a TCP proxy.
+"""Helpers for system tests: a throwaway PostgreSQL or SQLite database, gunicorn or uvicorn servers on loopback,
+a TCP proxy.
 
 Everything binds to 127.0.0.1, every wait is bounded, and every process started here is killed by the
 fixture that started it (its own process group, created with start_new_session).
@@ -28,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+UVICORN = str(Path(sys.executable).with_name("uvicorn"))
 REDIS_URL = os.environ.get("SYSTEM_REDIS_URL", "redis://127.0.0.1:6379/5")
 SECRET_KEY = "system-test-" + secrets.token_urlsafe(40)
 
@@ -204,16 +206,53 @@ def start_gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 2, thre
     return server
 
 
+def start_uvicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Server:
+    """The production ASGI server (HTTP and /ws/v1/), as the README runs it (DB_CONN_MAX_AGE=0 included)."""
+    env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE") or "0"}
+    port = free_port()
+    log_path = log_dir / f"uvicorn-{port}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                UVICORN,
+                "cybermed.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--ws-max-size",
+                "65536",
+                "--timeout-graceful-shutdown",
+                "3",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(port=port, process=process, log_path=log_path)
+    try:
+        wait_healthy(server)
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
 def wait_healthy(server: Server, timeout: float = 45) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         with contextlib.suppress(requests.RequestException):
             if server.get("/api/health/", timeout=2).status_code == 200:
                 return
         time.sleep(0.2)
-    raise TimeoutError(f"gunicorn on port {server.port} not healthy after {timeout}s:\n{server.log()}")
+    raise TimeoutError(f"server on port {server.port} not healthy after {timeout}s:\n{server.log()}")
 
 
 CELERY = str(Path(sys.executable).with_name("celery"))

@@ -1,0 +1,73 @@
+"""Pushing frames to users' open WebSockets, whichever app server holds them (docs/realtime.md).
+
+Every socket joins one channel-layer group per user (`user.<id>`); a push is one group send per
+recipient, so it reaches all of that user's sockets: Redis pub/sub fans it out across app servers
+(REDIS_URL), the in-memory layer within one process. The frame is encoded to JSON once here, not once
+per socket.
+
+Pushes are announcements, never the truth: the database is, and a client that missed a push catches
+up through the REST API. So a failed push is logged and dropped, and pushes are only ever sent after
+the transaction that made the change has committed.
+"""
+
+import json
+import logging
+from collections.abc import Iterable
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# The channel-layer message type every socket handles (RealtimeConsumer.push).
+PUSH = "push"
+# A socket refreshes its user's presence key this often; the key outlives a dead server by PRESENCE_TTL.
+PRESENCE_REFRESH_SECONDS = 20
+PRESENCE_TTL_SECONDS = 60
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def presence_key(user_id: int) -> str:
+    return f"realtime:online:{user_id}"
+
+
+def is_online(user_id: int) -> bool:
+    """Whether `user_id` had a socket open within the last PRESENCE_TTL_SECONDS (the cache is shared)."""
+    return cache.get(presence_key(user_id)) is not None
+
+
+def frame(event: str, data: dict) -> str:
+    return json.dumps({"type": event, "data": data}, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
+async def _send(groups: list[str], message: dict) -> None:
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_send(group, message)
+
+
+def push(*, user_ids: Iterable[int], event: str, data: dict, meta: dict | None = None) -> None:
+    """Send `{"type": event, "data": data}` to every open socket of each user, now.
+
+    `meta` travels with it for the sockets' own bookkeeping (never sent to the client).
+    """
+    groups = [user_group(user_id) for user_id in dict.fromkeys(user_ids)]
+    if not groups:
+        return
+    message = {"type": PUSH, "frame": frame(event, data) if event else "", "meta": meta or {}}
+    try:
+        async_to_sync(_send)(groups, message)
+    except Exception:  # a push is best effort: the database holds the change and clients catch up
+        logger.exception("could not push %s to %d user(s)", event or "meta", len(groups))
+
+
+def push_on_commit(*, user_ids: Iterable[int], event: str, data: dict, meta: dict | None = None) -> None:
+    """`push` once the current transaction commits (at once outside one); never if it rolls back."""
+    transaction.on_commit(partial(push, user_ids=list(user_ids), event=event, data=data, meta=meta), robust=True)

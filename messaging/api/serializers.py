@@ -1,0 +1,89 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cybermed.api.fields import StrictCharField, StrictIdField, StrictIntegerField
+from messaging.choices import MessageStatus
+from messaging.models import MAX_BODY_LENGTH, Message, Thread
+from notifications.formatting import doctor_name, person_name
+from users.choices import Role
+from users.models import User
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    body = serializers.SerializerMethodField(help_text='The text; `""` once the sender retracted it.')
+
+    class Meta:
+        model = Message
+        fields = ["id", "thread", "sender", "body", "created_at", "status"]
+        read_only_fields = fields
+
+    def get_body(self, message: Message) -> str:
+        return "" if message.status == MessageStatus.RETRACTED else message.body
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    last_message = MessageSerializer(read_only=True, allow_null=True)
+    unread = serializers.IntegerField(read_only=True, help_text="Messages from the other participant not read yet.")
+    patient_name = serializers.SerializerMethodField()
+    doctor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Thread
+        fields = ["id", "patient", "doctor", "patient_name", "doctor_name", "last_message", "unread", "updated_at"]
+        read_only_fields = fields
+
+    def get_patient_name(self, thread: Thread) -> str:
+        return person_name(thread.patient)
+
+    def get_doctor_name(self, thread: Thread) -> str:
+        return doctor_name(thread.doctor)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class RoleField(StrictIdField):
+    """The id of an active user of one role; anything else is a 400."""
+
+    def __init__(self, role: str, **kwargs: object) -> None:
+        self.role = role
+        super().__init__(**kwargs)
+
+    def get_queryset(self):  # noqa: ANN201 - DRF signature
+        return User.objects.filter(role=self.role, is_active=True)
+
+
+class ThreadOpenSerializer(serializers.Serializer):
+    """A patient names the doctor, a doctor names the patient."""
+
+    doctor = RoleField(Role.DOCTOR, required=False, help_text="The doctor's user id (when a patient opens it).")
+    patient = RoleField(Role.PATIENT, required=False, help_text="The patient's user id (when a doctor opens it).")
+
+    def validate(self, attrs: dict) -> dict:
+        wanted = "doctor" if self.context["request"].user.is_patient else "patient"
+        if wanted not in attrs:
+            raise serializers.ValidationError({wanted: "This field is required."})
+        extra = set(attrs) - {wanted}
+        if extra:
+            raise serializers.ValidationError(dict.fromkeys(extra, f"Give only `{wanted}`."))
+        return {"counterpart": attrs[wanted]}
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = StrictCharField(
+        min_length=1, max_length=MAX_BODY_LENGTH, trim_whitespace=False, help_text="Plain text, 1-5,000 characters."
+    )
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class ReadSerializer(serializers.Serializer):
+    up_to = StrictIntegerField(min_value=0, help_text="Id of the newest message read.")
+
+
+class ReadResultSerializer(serializers.Serializer):
+    thread_id = serializers.IntegerField()
+    up_to = serializers.IntegerField(help_text="The caller's read watermark now (never moves back).")
+    unread = serializers.IntegerField()

@@ -1,0 +1,144 @@
+"""Writes of the messaging app. Each push to the participants' sockets goes out after commit."""
+
+import datetime as dt
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from cybermed import realtime
+from messaging import selectors
+from messaging.choices import Event, MessageStatus
+from messaging.exceptions import NotAllowed
+from messaging.models import Message, Thread
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+NO_SHARED_APPOINTMENT = "You can only message a doctor or patient you have an appointment with."
+
+
+def thread_meta(thread: Thread) -> dict:
+    """What a socket needs to relay typing in this thread (sent along with pushes, never to clients)."""
+    return {"thread": [thread.pk, thread.patient_id, thread.doctor_id]}
+
+
+def message_payload(message: Message) -> dict:
+    from messaging.api.serializers import MessageSerializer  # the one shape of a message, REST and socket alike
+
+    return dict(MessageSerializer(message).data)
+
+
+def thread_open(*, user: User, counterpart: User) -> tuple[Thread, bool]:
+    """The thread between a patient and a doctor, created on first use; returns it and whether it is new.
+
+    Only a patient and a doctor who share an appointment (in any status) may have one.
+    """
+    if user.is_patient and counterpart.is_doctor:
+        patient, doctor = user, counterpart
+    elif user.is_doctor and counterpart.is_patient:
+        patient, doctor = counterpart, user
+    else:
+        raise NotAllowed("Threads are between a patient and a doctor.")
+    if not selectors.share_an_appointment(patient_id=patient.pk, doctor_id=doctor.pk):
+        raise NotAllowed(NO_SHARED_APPOINTMENT)
+    existing = Thread.objects.filter(patient=patient, doctor=doctor).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            thread = Thread.objects.create(patient=patient, doctor=doctor)
+    except IntegrityError:
+        # The other participant opened it at the same moment: theirs is the thread.
+        return Thread.objects.get(patient=patient, doctor=doctor), False
+    # No frame for clients (the first message announces the thread); sockets learn it for typing.
+    realtime.push_on_commit(user_ids=thread.participant_ids(), event="", data={}, meta=thread_meta(thread))
+    return thread, True
+
+
+@transaction.atomic
+def message_post(*, thread: Thread, sender: User, body: str) -> Message:
+    """Store a message and push it to both participants once committed.
+
+    The thread row is locked while the message is inserted, so within a thread ids are assigned in
+    commit order: a client that has seen message N and asks for `?after=N` can never miss one that
+    commits later with a smaller id. The sender has read their own message.
+    """
+    if sender.pk not in thread.participant_ids():
+        raise NotAllowed("Only the thread's participants can post in it.")
+    locked = Thread.objects.select_for_update().get(pk=thread.pk)
+    message = Message.objects.create(thread=locked, sender=sender, body=body)
+    locked.last_message = message
+    locked.updated_at = message.created_at
+    watermark = "patient_read_up_to" if sender.pk == locked.patient_id else "doctor_read_up_to"
+    setattr(locked, watermark, message.pk)
+    locked.save(update_fields=["last_message", "updated_at", watermark])
+    transaction.on_commit(partial(_message_posted, message, locked), robust=True)
+    return message
+
+
+def _message_posted(message: Message, thread: Thread) -> None:
+    realtime.push(
+        user_ids=thread.participant_ids(),
+        event=Event.MESSAGE_CREATED,
+        data={"thread_id": thread.pk, "message": message_payload(message)},
+        meta=thread_meta(thread),
+    )
+    recipient_id = thread.other_participant_id(message.sender_id)
+    if not realtime.is_online(recipient_id):
+        _enqueue_message_email(message.pk, recipient_id)
+
+
+def _enqueue_message_email(message_id: int, recipient_id: int) -> None:
+    from messaging.tasks import send_message_email
+
+    task = send_message_email
+    if task.get_backend().supports_defer:
+        run_after = timezone.now() + dt.timedelta(seconds=settings.MESSAGE_EMAIL_DELAY_SECONDS)
+        task = task.using(run_after=run_after)
+    # Without deferral (the immediate backend of development and tests) the email goes out at once;
+    # the task itself re-checks that the message is still unread.
+    task.enqueue(message_id=message_id, recipient_id=recipient_id)
+
+
+@transaction.atomic
+def message_retract(*, message: Message, by: User) -> Message:
+    """Hide a message's body from everyone, for good; only its sender may. Retracting twice is a no-op."""
+    if message.sender_id != by.pk:
+        raise NotAllowed("Only the sender can retract a message.")
+    locked = Message.objects.select_for_update().select_related("thread").get(pk=message.pk)
+    if locked.status == MessageStatus.RETRACTED:
+        return locked
+    locked.status = MessageStatus.RETRACTED
+    locked.retracted_at = timezone.now()
+    locked.save(update_fields=["status", "retracted_at"])
+    thread = locked.thread
+    realtime.push_on_commit(
+        user_ids=thread.participant_ids(),
+        event=Event.MESSAGE_RETRACTED,
+        data={"thread_id": thread.pk, "message": message_payload(locked)},
+    )
+    return locked
+
+
+@transaction.atomic
+def thread_mark_read(*, thread: Thread, user: User, up_to: int) -> int:
+    """Move the user's read watermark forward to `up_to` (never back, never past the thread's last
+    message); returns the watermark. Both participants' sockets hear of a move (read receipts)."""
+    locked = Thread.objects.select_for_update().get(pk=thread.pk)
+    field = "patient_read_up_to" if user.pk == locked.patient_id else "doctor_read_up_to"
+    current = getattr(locked, field)
+    newest = Message.objects.filter(thread=locked).aggregate(newest=Max("pk"))["newest"] or 0
+    target = max(current, min(up_to, newest))
+    if target != current:
+        setattr(locked, field, target)
+        locked.save(update_fields=[field])
+        realtime.push_on_commit(
+            user_ids=locked.participant_ids(),
+            event=Event.THREAD_READ,
+            data={"thread_id": locked.pk, "user_id": user.pk, "up_to": target},
+        )
+    return target

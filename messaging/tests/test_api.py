@@ -1,0 +1,407 @@
+import pytest
+from django.core import mail
+from django.core.cache import cache
+
+from appointments.choices import Status
+from appointments.tests.factories import AppointmentFactory
+from cybermed import realtime
+from messaging.choices import MessageStatus
+from messaging.models import Message, Thread
+from messaging.tests.factories import MessageFactory, ThreadFactory
+from notifications.models import NotificationPreference
+from users.tests.factories import DoctorFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_url(thread: Thread) -> str:
+    return f"/api/threads/{thread.pk}/messages/"
+
+
+# --- Opening threads -------------------------------------------------------------------------------
+
+
+def test_patient_opens_thread_with_their_doctor_201_then_200(client_for, patient, doctor, shared):
+    client = client_for(patient)
+
+    first = client.post("/api/threads/", {"doctor": doctor.pk})
+    again = client.post("/api/threads/", {"doctor": doctor.pk})
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    body = first.json()
+    assert (body["patient"], body["doctor"], body["unread"], body["last_message"]) == (patient.pk, doctor.pk, 0, None)
+    assert body["doctor_name"].startswith("Dr ")
+    assert Thread.objects.count() == 1
+
+
+def test_doctor_opens_the_same_thread_as_the_patient(client_for, patient, doctor, thread):
+    response = client_for(doctor).post("/api/threads/", {"patient": patient.pk})
+
+    assert (response.status_code, response.json()["id"]) == (200, thread.pk)
+
+
+@pytest.mark.parametrize("status", [Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW])
+def test_patient_with_any_past_appointment_may_open_a_thread(client_for, patient, doctor, status):
+    AppointmentFactory(patient=patient, doctor=doctor, status=status)
+
+    assert client_for(patient).post("/api/threads/", {"doctor": doctor.pk}).status_code == 201
+
+
+def test_patient_without_shared_appointment_gets_403(client_for, patient, doctor):
+    response = client_for(patient).post("/api/threads/", {"doctor": doctor.pk})
+
+    assert response.status_code == 403
+    assert not Thread.objects.exists()
+
+
+def test_doctor_without_shared_appointment_gets_403(client_for, patient, doctor):
+    assert client_for(doctor).post("/api/threads/", {"patient": patient.pk}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"doctor": None}, {"doctor": "abc"}, {"doctor": 3.5}, {"doctor": True}, {"doctor": 2**70}, {"doctor": [1]}],
+)
+def test_patient_opening_thread_with_bad_input_gets_400(client_for, patient, body):
+    assert client_for(patient).post("/api/threads/", body).status_code == 400
+
+
+def test_patient_naming_a_patient_as_doctor_gets_400(client_for, patient, other_patient):
+    assert client_for(patient).post("/api/threads/", {"doctor": other_patient.pk}).status_code == 400
+
+
+def test_patient_giving_both_fields_gets_400(client_for, patient, doctor, shared):
+    response = client_for(patient).post("/api/threads/", {"doctor": doctor.pk, "patient": patient.pk})
+
+    assert response.status_code == 400
+
+
+def test_anonymous_gets_401_everywhere(api_client, thread):
+    message = MessageFactory(thread=thread)
+    for method, url in [
+        ("get", "/api/threads/"),
+        ("post", "/api/threads/"),
+        ("get", messages_url(thread)),
+        ("post", messages_url(thread)),
+        ("post", f"/api/threads/{thread.pk}/read/"),
+        ("post", f"/api/messages/{message.pk}/retract/"),
+    ]:
+        assert getattr(api_client, method)(url, {}).status_code == 401, (method, url)
+
+
+def test_staff_gets_403_everywhere(client_for, staff, thread):
+    message = MessageFactory(thread=thread)
+    client = client_for(staff)
+    for method, url in [
+        ("get", "/api/threads/"),
+        ("post", "/api/threads/"),
+        ("get", messages_url(thread)),
+        ("post", messages_url(thread)),
+        ("post", f"/api/threads/{thread.pk}/read/"),
+        ("post", f"/api/messages/{message.pk}/retract/"),
+    ]:
+        assert getattr(client, method)(url, {"body": "x", "up_to": 1}).status_code == 403, (method, url)
+
+
+def test_another_users_thread_is_404(client_for, thread):
+    message = MessageFactory(thread=thread)
+    for outsider in (PatientFactory(), DoctorFactory()):
+        client = client_for(outsider)
+        assert client.get(messages_url(thread)).status_code == 404
+        assert client.post(messages_url(thread), {"body": "hi"}).status_code == 404
+        assert client.post(f"/api/threads/{thread.pk}/read/", {"up_to": message.pk}).status_code == 404
+        assert client.post(f"/api/messages/{message.pk}/retract/").status_code == 404
+    assert Message.objects.count() == 1
+
+
+def test_unknown_ids_are_404(client_for, patient):
+    client = client_for(patient)
+    assert client.get("/api/threads/999999/messages/").status_code == 404
+    assert client.get(f"/api/threads/{2**70}/messages/").status_code == 404
+    assert client.post(f"/api/messages/{2**70}/retract/").status_code == 404
+
+
+# --- Listing threads ------------------------------------------------------------------------------
+
+
+def test_patient_lists_own_threads_most_recent_first_with_unread(client_for, patient, doctor, thread):
+    older = ThreadFactory(patient=patient)
+    ThreadFactory()  # someone else's
+    MessageFactory(thread=older, sender=older.doctor)
+    client_for(doctor).post(messages_url(thread), {"body": "one"})
+    client_for(doctor).post(messages_url(thread), {"body": "two"})
+
+    results = client_for(patient).get("/api/threads/").json()["results"]
+
+    assert [t["id"] for t in results] == [thread.pk, older.pk]
+    assert results[0]["unread"] == 2
+    assert results[0]["last_message"]["body"] == "two"
+
+
+def test_doctor_sees_no_unread_for_own_messages(client_for, doctor, thread):
+    client_for(doctor).post(messages_url(thread), {"body": "hello"})
+
+    assert client_for(doctor).get("/api/threads/").json()["results"][0]["unread"] == 0
+
+
+def test_thread_list_query_count_is_capped(client_for, patient, django_assert_max_num_queries):
+    for _ in range(15):
+        thread = ThreadFactory(patient=patient)
+        MessageFactory.create_batch(2, thread=thread, sender=thread.doctor)
+        Thread.objects.filter(pk=thread.pk).update(last_message=Message.objects.filter(thread=thread).last())
+    client = client_for(patient)
+
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/threads/")
+
+    assert len(response.json()["results"]) == 15
+    assert all(t["unread"] == 2 and t["last_message"] for t in response.json()["results"])
+
+
+# --- Messages -------------------------------------------------------------------------------------
+
+
+def test_patient_posts_a_message_201(client_for, patient, thread):
+    response = client_for(patient).post(messages_url(thread), {"body": "My rash is worse  \n"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "thread", "sender", "body", "created_at", "status"}
+    assert (body["thread"], body["sender"], body["body"], body["status"]) == (
+        thread.pk,
+        patient.pk,
+        "My rash is worse  \n",
+        "sent",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"body": ""},
+        {"body": "   \n"},
+        {"body": "x" * 5001},
+        {"body": 12},
+        {"body": None},
+        {"body": "a\x00b"},
+        {"body": ["hi"]},
+    ],
+)
+def test_patient_posting_bad_body_gets_400(client_for, patient, thread, body):
+    assert client_for(patient).post(messages_url(thread), body).status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_patient_posts_exactly_5000_characters(client_for, patient, thread):
+    assert client_for(patient).post(messages_url(thread), {"body": "é" * 5000}).status_code == 201
+
+
+def test_messages_newest_first_with_cursor_pages(client_for, patient, thread):
+    ids = [MessageFactory(thread=thread).pk for _ in range(7)]
+    client = client_for(patient)
+
+    first = client.get(messages_url(thread), {"page_size": 4}).json()
+    second = client.get(first["next"]).json()
+
+    assert [m["id"] for m in first["results"]] == ids[::-1][:4]
+    assert [m["id"] for m in second["results"]] == ids[::-1][4:]
+    assert second["next"] is None
+
+
+def test_after_returns_everything_newer_oldest_first(client_for, patient, thread):
+    ids = [MessageFactory(thread=thread).pk for _ in range(5)]
+    MessageFactory()  # another thread's
+
+    body = client_for(patient).get(messages_url(thread), {"after": ids[1]}).json()
+
+    assert [m["id"] for m in body["results"]] == ids[2:]
+    assert body["next"] is None
+
+
+def test_after_pages_forward_with_next(client_for, patient, thread):
+    ids = [MessageFactory(thread=thread).pk for _ in range(5)]
+    client = client_for(patient)
+
+    first = client.get(messages_url(thread), {"after": 0, "page_size": 3}).json()
+    second = client.get(first["next"]).json()
+
+    assert [m["id"] for m in first["results"] + second["results"]] == ids
+    assert second["next"] is None
+
+
+@pytest.mark.parametrize("after", ["abc", "-1", "1.5", str(2**70), ""])
+def test_after_with_bad_value_gets_400(client_for, patient, thread, after):
+    assert client_for(patient).get(messages_url(thread), {"after": after}).status_code == 400
+
+
+def test_message_list_query_count_is_capped(client_for, patient, thread, django_assert_max_num_queries):
+    MessageFactory.create_batch(30, thread=thread)
+    client = client_for(patient)
+
+    with django_assert_max_num_queries(6):
+        assert len(client.get(messages_url(thread)).json()["results"]) == 30
+    with django_assert_max_num_queries(6):
+        assert len(client.get(messages_url(thread), {"after": 0}).json()["results"]) == 30
+
+
+# --- Retract --------------------------------------------------------------------------------------
+
+
+def test_sender_retracts_and_body_is_hidden_from_then_on(client_for, patient, doctor, thread):
+    message = MessageFactory(thread=thread, sender=patient, body="private")
+
+    response = client_for(patient).post(f"/api/messages/{message.pk}/retract/")
+    again = client_for(patient).post(f"/api/messages/{message.pk}/retract/")
+
+    assert response.status_code == again.status_code == 200
+    assert (response.json()["status"], response.json()["body"]) == ("retracted", "")
+    listed = client_for(doctor).get(messages_url(thread)).json()["results"][0]
+    assert (listed["status"], listed["body"]) == ("retracted", "")
+    message.refresh_from_db()
+    assert (message.status, message.body) == (MessageStatus.RETRACTED, "private")  # kept, never deleted
+
+
+def test_other_participant_cannot_retract_403(client_for, patient, doctor, thread):
+    message = MessageFactory(thread=thread, sender=patient)
+
+    assert client_for(doctor).post(f"/api/messages/{message.pk}/retract/").status_code == 403
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+
+# --- Read -----------------------------------------------------------------------------------------
+
+
+def test_patient_marks_read_and_unread_drops(client_for, patient, doctor, thread):
+    first, second, third = (MessageFactory(thread=thread, sender=doctor) for _ in range(3))
+    client = client_for(patient)
+
+    response = client.post(f"/api/threads/{thread.pk}/read/", {"up_to": second.pk})
+
+    assert response.status_code == 200
+    assert response.json() == {"thread_id": thread.pk, "up_to": second.pk, "unread": 1}
+    assert client.get("/api/threads/").json()["results"][0]["unread"] == 1
+
+
+def test_read_watermark_never_moves_back_nor_past_the_last_message(client_for, patient, doctor, thread):
+    message = MessageFactory(thread=thread, sender=doctor)
+    client = client_for(patient)
+
+    assert client.post(f"/api/threads/{thread.pk}/read/", {"up_to": 10**12}).json()["up_to"] == message.pk
+    assert client.post(f"/api/threads/{thread.pk}/read/", {"up_to": 0}).json()["up_to"] == message.pk
+
+
+@pytest.mark.parametrize("body", [{}, {"up_to": -1}, {"up_to": "x"}, {"up_to": 1.5}, {"up_to": True}])
+def test_read_with_bad_input_gets_400(client_for, patient, thread, body):
+    assert client_for(patient).post(f"/api/threads/{thread.pk}/read/", body).status_code == 400
+
+
+# --- Email when not connected ---------------------------------------------------------------------
+
+
+def test_offline_recipient_gets_an_email_without_the_text(
+    client_for, patient, doctor, thread, mailoutbox, django_capture_on_commit_callbacks
+):
+    doctor.first_name, doctor.last_name = "Ada", "Okafor"
+    doctor.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(doctor).post(messages_url(thread), {"body": "Your biopsy result is ready"})
+
+    assert len(mailoutbox) == 1
+    email = mailoutbox[0]
+    assert email.to == [patient.email]
+    assert "You have a new message from Dr Ada Okafor" in email.body
+    assert "biopsy" not in email.body + email.subject
+
+
+def test_online_recipient_gets_no_email(
+    client_for, patient, doctor, thread, mailoutbox, pushes, django_capture_on_commit_callbacks
+):
+    cache.set(realtime.presence_key(patient.pk), 1, 60)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(doctor).post(messages_url(thread), {"body": "hello"})
+
+    assert mailoutbox == []
+    assert [p["event"] for p in pushes] == ["message.created"]
+
+
+def test_recipient_with_email_off_gets_no_email(
+    client_for, patient, doctor, thread, django_capture_on_commit_callbacks
+):
+    NotificationPreference.objects.create(user=patient, email_enabled=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(doctor).post(messages_url(thread), {"body": "hello"})
+
+    assert mail.outbox == []
+
+
+def test_messages_do_not_reach_the_logs(
+    client_for, patient, doctor, thread, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level("DEBUG")
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(patient).post(messages_url(thread), {"body": "secret-symptom-text"})
+    client_for(doctor).get(messages_url(thread))
+
+    assert "secret-symptom-text" not in caplog.text
+    assert len(mail.outbox) == 1
+    assert "secret-symptom-text" not in mail.outbox[0].body + mail.outbox[0].subject
+
+
+# --- Pushes ---------------------------------------------------------------------------------------
+
+
+def test_post_retract_and_read_push_to_both_participants_after_commit(
+    client_for, patient, doctor, thread, pushes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message_id = client_for(patient).post(messages_url(thread), {"body": "hi"}).json()["id"]
+        client_for(doctor).post(f"/api/threads/{thread.pk}/read/", {"up_to": message_id})
+        client_for(patient).post(f"/api/messages/{message_id}/retract/")
+
+    assert [(p["event"], sorted(p["user_ids"])) for p in pushes] == [
+        ("message.created", sorted([patient.pk, doctor.pk])),
+        ("thread.read", sorted([patient.pk, doctor.pk])),
+        ("message.retracted", sorted([patient.pk, doctor.pk])),
+    ]
+    assert pushes[0]["data"]["message"]["body"] == "hi"
+    assert pushes[1]["data"] == {"thread_id": thread.pk, "user_id": doctor.pk, "up_to": message_id}
+    assert pushes[2]["data"]["message"]["body"] == ""
+
+
+def test_nothing_is_pushed_before_commit(client_for, patient, thread, pushes, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client_for(patient).post(messages_url(thread), {"body": "hi"})
+
+    assert pushes == []
+    assert callbacks
+
+
+def test_socket_protocol_page_is_served_and_linked_from_the_openapi_description(api_client, settings):
+    page = api_client.get("/api/docs/realtime/")
+
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/markdown")
+    assert b"/ws/v1/" in page.content
+    assert "(/api/docs/realtime/)" in settings.SPECTACULAR_SETTINGS["DESCRIPTION"]
+
+
+def test_message_writes_are_throttled_per_user_and_reads_are_not(client_for, patient, doctor, thread, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "messaging": "2/min"},
+    }
+    client = client_for(patient)
+
+    codes = [client.post(messages_url(thread), {"body": f"m{i}"}).status_code for i in range(3)]
+    reads = [client.get(messages_url(thread)).status_code for _ in range(3)]
+
+    assert codes == [201, 201, 429]
+    assert reads == [200, 200, 200]
+    assert client_for(doctor).post(messages_url(thread), {"body": "reply"}).status_code == 201  # counted per user
