@@ -49,6 +49,16 @@ class BookingLimit(DomainConflict):
     default_detail = "You already hold the maximum number of active upcoming appointments."
 
 
+class NoticeRequired(DomainConflict):
+    code = "notice_required"
+    default_detail = "This is inside the doctor's notice window; ask the clinic to do it."
+
+
+class IdempotencyConflict(DomainConflict):
+    code = "idempotency_conflict"
+    default_detail = "This Idempotency-Key was already used with a different request."
+
+
 # Database constraint names that back a domain rule, mapped to the conflict they signal. Apps register
 # their constraints' names (taken from the models) so that a violation caught only by the database
 # (under concurrency) gets the same 409 as one caught by the service's check.

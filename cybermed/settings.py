@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "consultations",
     "notifications",
     "reports",
-    "cybermed",  # project-level management commands (seed_demo); no models
+    "cybermed",  # project-level management commands (seed_demo) and the idempotency keys
 ]
 
 MIDDLEWARE = [
