@@ -28,7 +28,8 @@ from users.models import DoctorProfile, User
 from users.selectors import doctor_list_visible
 
 STAFF = "staff"
-# Changes nobody made by hand (`by=None`): an unpaid hold released when it expires. Never a caller's role.
+# Changes nobody made by hand (`by=None`): an unpaid hold released when it expires, a paid one confirmed.
+# Never a caller's role.
 SYSTEM = "system"
 
 
@@ -56,7 +57,7 @@ CREATION = ""
 TRANSITIONS: dict[tuple[str, str], Move] = {
     (CREATION, Status.PENDING): Move(Event.CREATED, _roles(Role.PATIENT)),
     (CREATION, Status.CONFIRMED): Move(Event.CREATED, _roles(Role.DOCTOR, STAFF)),
-    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR, STAFF), after_start=False),
+    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR, STAFF, SYSTEM), after_start=False),
     (Status.PENDING, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF, SYSTEM)),
     (Status.CONFIRMED, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
     (Status.CONFIRMED, Status.COMPLETED): Move(Event.COMPLETED, _roles(Role.DOCTOR), after_start=True),
@@ -149,12 +150,33 @@ def _check_move(
 
 
 def _lock_users(*user_ids: int) -> None:
-    """Serialize bookings touching the same people; pk order so that two bookings never deadlock."""
-    list(User.objects.filter(pk__in=set(user_ids)).order_by("pk").select_for_update().values_list("pk", flat=True))
+    """Serialize bookings touching the same people; pk order so that two bookings never deadlock.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: the lock only has to exclude other bookers. A plain FOR UPDATE also
+    blocks the KEY SHARE locks that PostgreSQL's (deferred) foreign-key checks take at COMMIT, so a
+    transaction that inserts rows pointing at these users without this lock (the notifications written after
+    a change commits) and a booking deadlocked (seen in the payments capture/expiry race test)."""
+    list(
+        User.objects.filter(pk__in=set(user_ids))
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def appointment_lock(*, appointment_id: int) -> Appointment:
+    """Lock the appointment's doctor and patient, then the appointment: the order every service here takes.
+
+    For the apps above (payments) that change an appointment together with rows of their own: taking the
+    same order first means they never deadlock with a booking, a confirmation or a reschedule. Call it
+    inside a transaction."""
+    people = Appointment.objects.filter(pk=appointment_id).values_list("doctor_id", "patient_id").get()
+    _lock_users(*people)
+    return Appointment.objects.select_for_update(no_key=True).get(pk=appointment_id)
 
 
 def _lock_appointment(appointment: Appointment) -> Appointment:
-    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+    return Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
 
 
 def _bookable_profile(doctor_id: int) -> DoctorProfile:
@@ -333,7 +355,7 @@ def appointment_transition(
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment, by: User, location: str | None = None) -> Appointment:
+def appointment_confirm(*, appointment: Appointment, by: User | None, location: str | None = None) -> Appointment:
     _lock_users(appointment.doctor_id, appointment.patient_id)
     appt = _lock_appointment(appointment)
     _check_move(appt, Status.CONFIRMED, by, timezone.now(), Event.CONFIRMED)

@@ -29,6 +29,18 @@ class AuthenticationError(Exception):
         super().__init__(self.detail)
 
 
+class UpstreamUnavailable(Exception):
+    """A service we depend on (PayPal) did not answer in time or failed: 503 with Retry-After, not a 500."""
+
+    code = "upstream_unavailable"
+    default_detail = "A service we depend on is not answering. Try again in a moment."
+    retry_after = 30
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.default_detail
+        super().__init__(self.detail)
+
+
 class SlotUnavailable(DomainConflict):
     code = "slot_unavailable"
     default_detail = "That time is not available."

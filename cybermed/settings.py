@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "consultations",
     "notifications",
     "reports",
+    "payments",
     "cybermed",  # project-level management commands (seed_demo) and the idempotency keys
 ]
 
@@ -168,6 +169,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 ACCOUNT_ACTIVATION_REQUIRED = env_bool("ACCOUNT_ACTIVATION_REQUIRED", True)
 DOCTOR_VERIFICATION_REQUIRED = env_bool("DOCTOR_VERIFICATION_REQUIRED", True)
 MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = env_int("MAX_ACTIVE_APPOINTMENTS_PER_PATIENT", 10)
+
+# Payments (payments app, PayPal). A patient's booking of a doctor with a fee holds the slot this long.
+PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 15)
+PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_WEBHOOK_ID = env_str("PAYPAL_WEBHOOK_ID", "")
+PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
+PAYPAL_CONNECT_TIMEOUT_SECONDS = float(env_str("PAYPAL_CONNECT_TIMEOUT_SECONDS", "3"))
+PAYPAL_READ_TIMEOUT_SECONDS = float(env_str("PAYPAL_READ_TIMEOUT_SECONDS", "10"))
+PAYPAL_MAX_RETRIES = env_int("PAYPAL_MAX_RETRIES", 2)
+PAYPAL_RETRY_BACKOFF_SECONDS = float(env_str("PAYPAL_RETRY_BACKOFF_SECONDS", "0.5"))
 # Where this server is reached from outside (no trailing slash); emails are sent without a request to take it from.
 SITE_URL = (env_str("SITE_URL", "") or "http://127.0.0.1:8000").rstrip("/")
 # The integrator's web app. Set: account emails link to {FRONTEND_URL}/activate?uid=&token= and
