@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -66,7 +65,6 @@ def run_once(
     transaction rolls back and the key stays free.
     """
     now = now or timezone.now()
-    ttl = dt.timedelta(seconds=getattr(settings, "IDEMPOTENCY_KEY_TTL_SECONDS", TTL.total_seconds()))
     with transaction.atomic():
         IdempotencyKey.objects.filter(user_id=user_id, key=key, expires_at__lte=now).delete()
         try:
@@ -76,7 +74,7 @@ def run_once(
                     key=key,
                     request_hash=fingerprint,
                     status_code=0,  # not yet known; nobody else can read the row before it is set
-                    expires_at=now + ttl,
+                    expires_at=now + TTL,
                 )
         except IntegrityError:
             stored = IdempotencyKey.objects.get(user_id=user_id, key=key)

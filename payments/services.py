@@ -18,7 +18,7 @@ from django.utils import timezone
 from appointments import services as appointment_services
 from appointments.choices import Status
 from appointments.models import Appointment
-from cybermed.exceptions import DomainConflict, InvalidTransition, SlotUnavailable, UpstreamUnavailable
+from cybermed.exceptions import DomainConflict, InvalidTransition, UpstreamUnavailable
 from payments import paypal
 from payments.choices import PaymentEventKind as Kind
 from payments.choices import PaymentStatus
@@ -169,15 +169,19 @@ class Settlement:
     payment: Payment
 
 
-def payment_capture(*, payment: Payment, by: User | None) -> Payment:
+def payment_capture(*, payment: Payment, by: User | None) -> Settlement:
     """Capture the approved order and confirm the booking; or refund at once if the slot was released meanwhile.
 
-    Raises SlotUnavailable (after refunding) when the hold had been released, InvalidTransition when there is
-    nothing to capture (no order, not approved yet), UpstreamUnavailable when PayPal does not answer.
+    Returns the settlement rather than raising for the outcomes that wrote something (a refund, a declined
+    capture), so that a caller's surrounding transaction (an idempotent request) keeps those records:
+    `paid`/`already_paid`, `pending` (PayPal holds the money; the webhook settles it), `denied`, or `refund`
+    (the slot had been released; the capture was refunded, or a REFUND_FAILED event left for staff).
+    Raises InvalidTransition when there is nothing to capture (no order, not approved yet) and
+    UpstreamUnavailable when PayPal does not answer.
     """
     payment = Payment.objects.select_related("appointment").get(pk=payment.pk)
     if payment.status == PaymentStatus.PAID:
-        return payment
+        return Settlement("already_paid", payment)
     if not payment.paypal_order_id:
         raise InvalidTransition("There is no PayPal order to capture yet: create the payment first.")
     try:
@@ -192,10 +196,7 @@ def payment_capture(*, payment: Payment, by: User | None) -> Payment:
     settlement = _settle(payment_id=payment.pk, capture=capture, by=by)
     if settlement.outcome == "refund":
         _refund_released(settlement.payment)
-        raise SlotUnavailable("The hold on this time expired and the slot was released; the payment is refunded.")
-    if settlement.outcome == "denied":
-        raise InvalidTransition("PayPal declined the payment.")
-    return settlement.payment
+    return settlement
 
 
 @transaction.atomic
@@ -389,7 +390,8 @@ def payment_capture_approved(*, payment_id: int) -> None:
     if payment.status != PaymentStatus.AWAITING_PAYMENT:
         return
     try:
-        payment_capture(payment=payment, by=None)
+        outcome = payment_capture(payment=payment, by=None).outcome
+        logger.info("capture after approval of payment %s: %s", payment_id, outcome)
     except (DomainConflict, UpstreamUnavailable) as error:
         logger.info("capture after approval of payment %s: %s", payment_id, error)
 

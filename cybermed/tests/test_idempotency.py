@@ -167,3 +167,16 @@ def test_eight_concurrent_duplicates_book_once_and_all_get_the_same_answer():
     assert Counter(replayed for _, _, replayed in results) == {None: 1, "true": 7}
     assert Appointment.objects.filter(patient=patient).count() == 1
     assert IdempotencyKey.objects.count() == 1
+
+
+def test_purge_command_deletes_only_expired_keys(booking):
+    from django.core.management import call_command
+
+    client, body = booking
+    start = dt.datetime.fromisoformat(body["start"])
+    with time_machine.travel(start - dt.timedelta(days=3), tick=False) as clock:
+        book(client, body, key="old")
+        clock.shift(dt.timedelta(hours=25))
+        book(client, body, key="new")
+        call_command("purge_idempotency_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]

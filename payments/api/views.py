@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from appointments import selectors as appointment_selectors
 from appointments.api.serializers import AppointmentSerializer
+from cybermed.api.exceptions import conflict_response
 from cybermed.api.idempotency import idempotent
 from cybermed.api.schema import conflict, error
 from cybermed.exceptions import InvalidTransition, SlotUnavailable
@@ -85,8 +86,15 @@ class AppointmentPaymentCaptureView(APIView):
         `invalid_transition` when the order is not approved yet or PayPal declined it. Calling it again after
         success returns the paid appointment.
         """
-        payment = services.payment_capture(payment=_own_payment(request, appointment_id), by=request.user)
-        appointment = appointment_selectors.appointment_base().get(pk=payment.appointment_id)
+        settlement = services.payment_capture(payment=_own_payment(request, appointment_id), by=request.user)
+        # Returned, not raised: the refund or the declined capture just recorded must commit with this answer.
+        if settlement.outcome == "refund":
+            return conflict_response(
+                SlotUnavailable("The hold on this time expired and the slot was released; the payment is refunded.")
+            )
+        if settlement.outcome == "denied":
+            return conflict_response(InvalidTransition("PayPal declined the payment."))
+        appointment = appointment_selectors.appointment_base().get(pk=settlement.payment.appointment_id)
         return Response(AppointmentSerializer(appointment).data)
 
 

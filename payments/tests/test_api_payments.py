@@ -576,3 +576,30 @@ def test_amounts_are_decimal_strings(client_for, patient, paid_doctor, slot, pay
     appointment = book(client_for(patient), paid_doctor, slot)
     assert isinstance(appointment["payment"]["amount"], str)
     assert Payment.objects.get().amount == Decimal("40.00")
+
+
+def test_late_capture_with_idempotency_key_keeps_the_refund_and_replays_the_409(
+    client_for, patient, paid_doctor, slot, paypal
+):
+    client = client_for(patient)
+    appointment = book(client, paid_doctor, slot)
+    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
+    Payment.objects.update(hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    services.payment_holds_expire()
+    first = client.post(capture_url(appointment["id"]), headers={"Idempotency-Key": "cap-1"})
+    assert (first.status_code, first.json()["code"]) == (409, "slot_unavailable")
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.REFUNDED  # committed with the idempotent request, not rolled back
+    replay = client.post(capture_url(appointment["id"]), headers={"Idempotency-Key": "cap-1"})
+    assert (replay.status_code, replay.json()) == (409, first.json())
+    assert len(paypal.state.refunds) == 1
+
+
+def test_declined_capture_with_idempotency_key_is_recorded(client_for, patient, paid_doctor, slot, paypal):
+    paypal.state.capture_status = "DECLINED"
+    client = client_for(patient)
+    appointment = book(client, paid_doctor, slot)
+    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
+    response = client.post(capture_url(appointment["id"]), headers={"Idempotency-Key": "cap-2"})
+    assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
+    assert Payment.objects.get().events.filter(kind=PaymentEventKind.CAPTURE_DENIED).exists()
