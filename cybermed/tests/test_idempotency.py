@@ -180,3 +180,14 @@ def test_purge_command_deletes_only_expired_keys(booking):
         book(client, body, key="new")
         call_command("purge_idempotency_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_browser_clients_may_send_the_key_and_read_the_replay_header(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
+    response = client.options(
+        URL,
+        HTTP_ORIGIN="https://app.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key",
+    )
+    assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"]
