@@ -91,3 +91,42 @@ def test_eight_concurrent_captures_with_one_key_capture_once(paypal, paid_doctor
     assert Counter(results) == {(200, "paid"): 8}
     assert len(paypal.calls_to("/capture")) == 1
     assert len(paypal.state.captures) == 1
+
+
+def test_capture_endpoint_racing_the_completed_webhook_pays_once(paypal, paid_doctor):
+    from payments.choices import PaymentEventKind
+    from payments.tests.fake_paypal import event, signed_headers
+
+    patient = PatientFactory()
+    client = APIClient()
+    client.force_authenticate(patient)
+    start = next_slot(days=2, hour=11)
+    appointment_id = client.post(
+        "/api/appointments/", {"doctor": paid_doctor.pk, "start": start.isoformat()}, format="json"
+    ).json()["id"]
+    order_id = client.post(f"/api/appointments/{appointment_id}/payment/").json()["order_id"]
+    paypal.approve(order_id)
+
+    def capture() -> int:
+        c = APIClient()
+        c.force_authenticate(patient)
+        return c.post(f"/api/appointments/{appointment_id}/payment/capture/").status_code
+
+    def webhook(n: int):
+        def call() -> int:
+            resource = {"id": "CAPTURE-HOOK", "supplementary_data": {"related_ids": {"order_id": order_id}}}
+            body = event("PAYMENT.CAPTURE.COMPLETED", resource, event_id="WH-SAME")
+            return (
+                APIClient()
+                .post("/api/payments/paypal/webhook/", body, format="json", headers=signed_headers())
+                .status_code
+            )
+
+        return call
+
+    codes = run_together([capture, webhook(1), webhook(2), webhook(3)])
+    assert codes == [200, 200, 200, 200]
+    payment = Payment.objects.get(appointment_id=appointment_id)
+    assert payment.status == PaymentStatus.PAID
+    assert payment.events.filter(kind=PaymentEventKind.CAPTURE_COMPLETED).count() == 1
+    assert Appointment.objects.get(pk=appointment_id).status == Status.CONFIRMED
