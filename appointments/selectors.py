@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from appointments import availability
 from appointments.availability import Interval, WeeklyRule
+from appointments.extensions import payment_related
 from appointments.models import ACTIVE_Q, Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from users.choices import Role
 from users.models import DoctorProfile, User
@@ -25,8 +26,8 @@ _APPOINTMENT_RELATED_COLUMNS = (
 def appointment_base() -> QuerySet[Appointment]:
     own_columns = [field.name for field in Appointment._meta.concrete_fields]
     return (
-        Appointment.objects.select_related("doctor__doctor_profile__specialty", "patient")
-        .only(*own_columns, *_APPOINTMENT_RELATED_COLUMNS)
+        Appointment.objects.select_related("doctor__doctor_profile__specialty", "patient", *payment_related())
+        .only(*own_columns, *_APPOINTMENT_RELATED_COLUMNS, *payment_related())
         # A subquery, not a join: the page's count() then drops it and stays an index-only scan.
         .annotate(referred_to_pk=Subquery(Appointment.objects.filter(referred_from=OuterRef("pk")).values("pk")[:1]))
     )

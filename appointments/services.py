@@ -22,12 +22,15 @@ from appointments.events import AppointmentChange
 from appointments.events import AppointmentEventKind as Event
 from appointments.models import ACTIVE_Q, Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from appointments.signals import appointment_changed
-from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
+from cybermed.exceptions import BookingLimit, InvalidTransition, NoticeRequired, SlotUnavailable
 from users.choices import Role
 from users.models import DoctorProfile, User
 from users.selectors import doctor_list_visible
 
 STAFF = "staff"
+# Changes nobody made by hand (`by=None`): an unpaid hold released when it expires, a paid one confirmed.
+# Never a caller's role.
+SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,8 @@ CREATION = ""
 TRANSITIONS: dict[tuple[str, str], Move] = {
     (CREATION, Status.PENDING): Move(Event.CREATED, _roles(Role.PATIENT)),
     (CREATION, Status.CONFIRMED): Move(Event.CREATED, _roles(Role.DOCTOR, STAFF)),
-    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR, STAFF), after_start=False),
-    (Status.PENDING, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
+    (Status.PENDING, Status.CONFIRMED): Move(Event.CONFIRMED, _roles(Role.DOCTOR, STAFF, SYSTEM), after_start=False),
+    (Status.PENDING, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF, SYSTEM)),
     (Status.CONFIRMED, Status.CANCELLED): Move(Event.CANCELLED, _roles(Role.PATIENT, Role.DOCTOR, STAFF)),
     (Status.CONFIRMED, Status.COMPLETED): Move(Event.COMPLETED, _roles(Role.DOCTOR), after_start=True),
     (Status.CONFIRMED, Status.NO_SHOW): Move(Event.NO_SHOW, _roles(Role.DOCTOR, STAFF), after_start=True),
@@ -68,8 +71,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
 
 
 def roles_allowed(event: Event) -> frozenset[str]:
-    """Every role that may make some move announcing `event`."""
-    return frozenset().union(*(move.roles for move in TRANSITIONS.values() if move.event == event))
+    """Every role a caller may hold that makes some move announcing `event` (the system is no caller)."""
+    return frozenset().union(*(move.roles for move in TRANSITIONS.values() if move.event == event)) - {SYSTEM}
 
 
 def roles_of(user: User) -> frozenset[str]:
@@ -80,7 +83,9 @@ def roles_of(user: User) -> frozenset[str]:
     return frozenset(roles)
 
 
-def role_in(appointment: Appointment, user: User) -> str | None:
+def role_in(appointment: Appointment, user: User | None) -> str | None:
+    if user is None:
+        return SYSTEM
     if user.pk == appointment.doctor_id:
         return Role.DOCTOR
     if user.pk == appointment.patient_id:
@@ -90,10 +95,40 @@ def role_in(appointment: Appointment, user: User) -> str | None:
     return None
 
 
-def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime, event: Event | None = None) -> Move:
+# The doctor's notice window that applies to a patient's move announcing each event.
+NOTICE_FIELDS = {Event.CANCELLED: "cancellation_notice_hours", Event.RESCHEDULED: "reschedule_notice_hours"}
+
+
+def _check_notice(appointment: Appointment, event: Event, now: dt.datetime) -> None:
+    """A patient cancels or reschedules only with at least the doctor's notice (doctors and staff always may)."""
+    field = NOTICE_FIELDS.get(event)
+    if field is None:
+        return
+    hours = DoctorProfile.objects.filter(pk=appointment.doctor_id).values_list(field, flat=True).first() or 0
+    if appointment.start - now < dt.timedelta(hours=hours):
+        action = "cancel" if event == Event.CANCELLED else "reschedule"
+        raise NoticeRequired(
+            f"Patients can {action} this appointment only {hours} hours or more before it starts; "
+            "please contact the clinic."
+        )
+
+
+def notice_given(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    """Whether cancelling now gives at least the doctor's cancellation notice (refund policies read this)."""
+    try:
+        _check_notice(appointment, Event.CANCELLED, now or timezone.now())
+    except NoticeRequired:
+        return False
+    return True
+
+
+def _check_move(
+    appointment: Appointment, to: str, by: User | None, now: dt.datetime, event: Event | None = None
+) -> Move:
     """The move from the appointment's status to `to`, if `by` may make it now; `event` must match when given.
 
     Reschedule moves (event RESCHEDULED) are only made by appointment_reschedule, which changes the time.
+    `by=None` is the system (expired payment holds).
     """
     role = role_in(appointment, by)
     if role is None:
@@ -109,16 +144,39 @@ def _check_move(appointment: Appointment, to: str, by: User, now: dt.datetime, e
         raise InvalidTransition("This can only be done once the appointment has started.")
     if move.after_start is False and appointment.start <= now:
         raise InvalidTransition("This appointment has already started.")
+    if role == Role.PATIENT:
+        _check_notice(appointment, move.event, now)
     return move
 
 
 def _lock_users(*user_ids: int) -> None:
-    """Serialize bookings touching the same people; pk order so that two bookings never deadlock."""
-    list(User.objects.filter(pk__in=set(user_ids)).order_by("pk").select_for_update().values_list("pk", flat=True))
+    """Serialize bookings touching the same people; pk order so that two bookings never deadlock.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: the lock only has to exclude other bookers. A plain FOR UPDATE also
+    blocks the KEY SHARE locks that PostgreSQL's (deferred) foreign-key checks take at COMMIT, so a
+    transaction that inserts rows pointing at these users without this lock (the notifications written after
+    a change commits) and a booking deadlocked (seen in the payments capture/expiry race test)."""
+    list(
+        User.objects.filter(pk__in=set(user_ids))
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def appointment_lock(*, appointment_id: int) -> Appointment:
+    """Lock the appointment's doctor and patient, then the appointment: the order every service here takes.
+
+    For the apps above (payments) that change an appointment together with rows of their own: taking the
+    same order first means they never deadlock with a booking, a confirmation or a reschedule. Call it
+    inside a transaction."""
+    people = Appointment.objects.filter(pk=appointment_id).values_list("doctor_id", "patient_id").get()
+    _lock_users(*people)
+    return Appointment.objects.select_for_update(no_key=True).get(pk=appointment_id)
 
 
 def _lock_appointment(appointment: Appointment) -> Appointment:
-    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+    return Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
 
 
 def _bookable_profile(doctor_id: int) -> DoctorProfile:
@@ -259,7 +317,7 @@ def appointment_transition(
     *,
     appointment: Appointment,
     to: str,
-    by: User,
+    by: User | None,
     reason: str = "",
     event: Event | None = None,
     changes: dict[str, Any] | None = None,
@@ -297,7 +355,7 @@ def appointment_transition(
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment, by: User, location: str | None = None) -> Appointment:
+def appointment_confirm(*, appointment: Appointment, by: User | None, location: str | None = None) -> Appointment:
     _lock_users(appointment.doctor_id, appointment.patient_id)
     appt = _lock_appointment(appointment)
     _check_move(appt, Status.CONFIRMED, by, timezone.now(), Event.CONFIRMED)
@@ -309,7 +367,7 @@ def appointment_confirm(*, appointment: Appointment, by: User, location: str | N
     return appointment_transition(appointment=appt, to=Status.CONFIRMED, by=by, changes={"location": location or ""})
 
 
-def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") -> Appointment:
+def appointment_cancel(*, appointment: Appointment, by: User | None, reason: str = "") -> Appointment:
     return appointment_transition(
         appointment=appointment, to=Status.CANCELLED, by=by, reason=reason, changes={"cancellation_reason": reason}
     )

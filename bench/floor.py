@@ -11,6 +11,7 @@ index in order. The API's throughput is reported as a ratio of this one's.
 from django.http import HttpRequest, JsonResponse
 
 from appointments.models import Appointment
+from cybermed.currencies import format_amount
 
 FIELDS = (
     "id",
@@ -33,7 +34,23 @@ FIELDS = (
     "created_by_id",
     "created_at",
     "updated_at",
+    "payment__status",
+    "payment__amount",
+    "payment__currency",
+    "payment__hold_expires_at",
 )
+NOT_REQUIRED = {"status": "not_required", "amount": None, "currency": None, "hold_expires_at": None}
+
+
+def _payment(row: dict) -> dict:
+    if row["payment__status"] is None:
+        return NOT_REQUIRED
+    return {
+        "status": row["payment__status"],
+        "amount": format_amount(row["payment__amount"], row["payment__currency"]),
+        "currency": row["payment__currency"],
+        "hold_expires_at": row["payment__hold_expires_at"],
+    }
 
 
 def appointment_list_floor(request: HttpRequest) -> JsonResponse:
@@ -78,6 +95,7 @@ def appointment_list_floor(request: HttpRequest) -> JsonResponse:
             "created_by": row["created_by_id"],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
+            "payment": _payment(row),
         }
         for row in qs.values(*FIELDS)[offset : offset + size]
     ]

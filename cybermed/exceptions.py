@@ -29,6 +29,18 @@ class AuthenticationError(Exception):
         super().__init__(self.detail)
 
 
+class UpstreamUnavailable(Exception):
+    """A service we depend on (PayPal) did not answer in time or failed: 503 with Retry-After, not a 500."""
+
+    code = "upstream_unavailable"
+    default_detail = "A service we depend on is not answering. Try again in a moment."
+    retry_after = 30
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.default_detail
+        super().__init__(self.detail)
+
+
 class SlotUnavailable(DomainConflict):
     code = "slot_unavailable"
     default_detail = "That time is not available."
@@ -47,6 +59,16 @@ class AlreadyExists(DomainConflict):
 class BookingLimit(DomainConflict):
     code = "booking_limit"
     default_detail = "You already hold the maximum number of active upcoming appointments."
+
+
+class NoticeRequired(DomainConflict):
+    code = "notice_required"
+    default_detail = "This is inside the doctor's notice window; ask the clinic to do it."
+
+
+class IdempotencyConflict(DomainConflict):
+    code = "idempotency_conflict"
+    default_detail = "This Idempotency-Key was already used with a different request."
 
 
 # Database constraint names that back a domain rule, mapped to the conflict they signal. Apps register

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +46,9 @@ SECRET_KEY = env_str("SECRET_KEY", "") or INSECURE_DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+# Browser clients retry POSTs safely with Idempotency-Key and may read whether an answer was a replay.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After"]
 
 INSTALLED_APPS = [
     # First: makes `runserver` an ASGI server (HTTP and WebSockets on one port) in development.
@@ -73,8 +77,9 @@ INSTALLED_APPS = [
     "consultations",
     "notifications",
     "reports",
+    "payments",
     "messaging",
-    "cybermed",  # project-level management commands (seed_demo); no models
+    "cybermed",  # project-level management commands (seed_demo) and the idempotency keys
 ]
 
 MIDDLEWARE = [
@@ -196,6 +201,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 ACCOUNT_ACTIVATION_REQUIRED = env_bool("ACCOUNT_ACTIVATION_REQUIRED", True)
 DOCTOR_VERIFICATION_REQUIRED = env_bool("DOCTOR_VERIFICATION_REQUIRED", True)
 MAX_ACTIVE_APPOINTMENTS_PER_PATIENT = env_int("MAX_ACTIVE_APPOINTMENTS_PER_PATIENT", 10)
+
+# Payments (payments app, PayPal). A patient's booking of a doctor with a fee holds the slot this long.
+PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 15)
+PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_WEBHOOK_ID = env_str("PAYPAL_WEBHOOK_ID", "")
+PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
+PAYPAL_CONNECT_TIMEOUT_SECONDS = float(env_str("PAYPAL_CONNECT_TIMEOUT_SECONDS", "3"))
+PAYPAL_READ_TIMEOUT_SECONDS = float(env_str("PAYPAL_READ_TIMEOUT_SECONDS", "10"))
+PAYPAL_MAX_RETRIES = env_int("PAYPAL_MAX_RETRIES", 2)
+PAYPAL_RETRY_BACKOFF_SECONDS = float(env_str("PAYPAL_RETRY_BACKOFF_SECONDS", "0.5"))
 # Where this server is reached from outside (no trailing slash); emails are sent without a request to take it from.
 SITE_URL = (env_str("SITE_URL", "") or "http://127.0.0.1:8000").rstrip("/")
 # The integrator's web app. Set: account emails link to {FRONTEND_URL}/activate?uid=&token= and

@@ -1,6 +1,7 @@
 import re
 import unicodedata
 import zoneinfo
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -8,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django_use_email_as_username.models import BaseUser, BaseUserManager
 
+from cybermed.currencies import DEFAULT_CURRENCY, validate_amount, validate_currency
 from users.choices import Gender, Role
 
 # An unquoted local part is a "dot-atom" (RFC 5322): printable ASCII except specials, dots only between atoms.
@@ -109,6 +111,9 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name.")
 
 
+MAX_NOTICE_HOURS = 720  # 30 days
+
+
 class DoctorProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="doctor_profile")
     specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, null=True, blank=True, related_name="doctors")
@@ -122,16 +127,41 @@ class DoctorProfile(models.Model):
         default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
     )
     is_verified = models.BooleanField(default=False)
+    # Booking policies: a patient may not cancel or reschedule with less notice than this (doctors and staff may).
+    cancellation_notice_hours = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_NOTICE_HOURS)]
+    )
+    reschedule_notice_hours = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_NOTICE_HOURS)]
+    )
+    # Payments: a fee above 0 makes a patient's booking a hold until it is paid (the payments app).
+    consultation_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal(0), validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, validators=[validate_currency])
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240), name="doctorprofile_slot_minutes_range"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    cancellation_notice_hours__lte=MAX_NOTICE_HOURS, reschedule_notice_hours__lte=MAX_NOTICE_HOURS
+                ),
+                name="doctorprofile_notice_hours_range",
+            ),
+            models.CheckConstraint(condition=models.Q(consultation_fee__gte=0), name="doctorprofile_fee_not_negative"),
         ]
 
     def __str__(self) -> str:
         return f"Dr {self.user.get_full_name() or self.user.email}"
+
+    def clean(self) -> None:
+        try:
+            validate_amount(self.consultation_fee, self.currency)
+        except ValidationError as error:
+            raise ValidationError({"consultation_fee": error.messages}) from error
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

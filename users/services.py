@@ -274,7 +274,9 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 def doctor_profile_upsert(*, user: User, data: dict[str, Any]) -> tuple[DoctorProfile, bool]:
     """Create or update `user`'s doctor profile; `is_verified` is never set here."""
     data = {key: value for key, value in data.items() if key != "is_verified"}
-    return _profile_upsert(DoctorProfile, user=user, data=data)
+    profile, created = _profile_upsert(DoctorProfile, user=user, data=data)
+    profile.clean()  # the fee must fit the currency (no cents in JPY), whichever of the two changed; rolls back
+    return profile, created
 
 
 @transaction.atomic

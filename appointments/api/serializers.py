@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.choices import Status
+from appointments.extensions import payment_of
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from cybermed.api.fields import AwareDateTimeField, BoundedDateField, StrictCharField, StrictIdField, printable
 from users.choices import Role
@@ -101,12 +102,22 @@ class PatientBriefSerializer(serializers.Serializer):
     last_name = serializers.CharField()
 
 
+class PaymentSummarySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["not_required", "awaiting_payment", "paid", "refunded", "expired"])
+    amount = serializers.CharField(allow_null=True, help_text='Decimal string, e.g. "40.00".')
+    currency = serializers.CharField(allow_null=True, help_text="ISO 4217 code.")
+    hold_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="While awaiting payment: when the held slot is released."
+    )
+
+
 class AppointmentSerializer(serializers.ModelSerializer):
     doctor = DoctorBriefSerializer(read_only=True)
     patient = PatientBriefSerializer(read_only=True)
     referred_to = serializers.SerializerMethodField()
     referred_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     created_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    payment = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
@@ -125,8 +136,13 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "updated_at",
+            "payment",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PaymentSummarySerializer)
+    def get_payment(self, appointment: Appointment) -> dict:
+        return payment_of(appointment)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_referred_to(self, appointment: Appointment) -> int | None:

@@ -16,15 +16,17 @@ from appointments.api.filters import AppointmentFilter, PatientFilter
 from appointments.api.permissions import may_make
 from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment, AvailabilityRule, TimeOff
+from cybermed.api.idempotency import idempotent
 from cybermed.api.schema import conflict
-from cybermed.exceptions import BookingLimit, InvalidTransition, SlotUnavailable
+from cybermed.exceptions import BookingLimit, InvalidTransition, NoticeRequired, SlotUnavailable
 from users.api.permissions import IsDoctor, IsDoctorOrStaff, IsPatient
 from users.models import User
 from users.selectors import doctor_list_visible
 
 TRANSITION_409 = conflict(InvalidTransition, description="(Or not yet, or no longer.)")
 BOOKING_409 = conflict(SlotUnavailable, BookingLimit)
-MOVE_409 = conflict(InvalidTransition, SlotUnavailable)
+MOVE_409 = conflict(InvalidTransition, SlotUnavailable, NoticeRequired)
+CANCEL_409 = conflict(InvalidTransition, NoticeRequired, description="(Patients: inside the doctor's notice window.)")
 
 
 # --- Availability and time off ------------------------------------------------------------------
@@ -152,7 +154,7 @@ class DoctorSlotsView(APIView):
         request=s.AppointmentCreateSerializer, responses={201: s.AppointmentSerializer, 409: BOOKING_409}
     ),
     partial_update=extend_schema(request=s.AppointmentUpdateSerializer),
-    destroy=extend_schema(responses={204: None, 409: TRANSITION_409}),
+    destroy=extend_schema(responses={204: None, 409: CANCEL_409}),
 )
 class AppointmentViewSet(
     mixins.ListModelMixin,
@@ -197,6 +199,7 @@ class AppointmentViewSet(
             return Appointment.objects.none()
         return selectors.appointment_list_visible(user=self.request.user)
 
+    @idempotent
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         """Book an appointment
 
@@ -266,7 +269,7 @@ class AppointmentViewSet(
         )
         return self._render(appointment)
 
-    @extend_schema(responses={200: s.AppointmentSerializer, 409: TRANSITION_409})
+    @extend_schema(responses={200: s.AppointmentSerializer, 409: CANCEL_409})
     @action(
         detail=True,
         methods=["post"],
@@ -276,7 +279,8 @@ class AppointmentViewSet(
     def cancel(self, request: Request, pk: str) -> Response:
         """Cancel
 
-        pending/confirmed → cancelled.
+        pending/confirmed → cancelled. A patient needs at least the doctor's `cancellation_notice_hours` before
+        the start (else 409 `notice_required`); the doctor and staff may cancel any time.
         """
         appointment = self.get_object()
         data = self._input(s.CancelSerializer)
@@ -294,7 +298,9 @@ class AppointmentViewSet(
         """Reschedule
 
         Move a pending/confirmed appointment to another bookable time (same checks as booking). A patient's
-        reschedule returns it to `pending`; a doctor's or staff's keeps the status and the length.
+        reschedule returns it to `pending`; a doctor's or staff's keeps the status and the length. A patient
+        needs at least the doctor's `reschedule_notice_hours` before the current start (else 409
+        `notice_required`).
         """
         appointment = self.get_object()
         data = self._input(s.RescheduleSerializer)

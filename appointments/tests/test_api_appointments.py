@@ -28,6 +28,7 @@ APPOINTMENT_KEYS = {
     "created_by",
     "created_at",
     "updated_at",
+    "payment",  # v1.1: filled by the payments app through appointments.extensions
 }
 
 

@@ -11,7 +11,12 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from cybermed.exceptions import AuthenticationError, DomainConflict, conflict_for_integrity_error
+from cybermed.exceptions import (
+    AuthenticationError,
+    DomainConflict,
+    UpstreamUnavailable,
+    conflict_for_integrity_error,
+)
 from cybermed.middleware import SERVICE_UNAVAILABLE
 
 logger = logging.getLogger("cybermed.api")
@@ -37,6 +42,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainConflict):
         set_rollback()
         return conflict_response(exc)
+    if isinstance(exc, UpstreamUnavailable):
+        set_rollback()
+        return Response(
+            {"detail": exc.detail, "code": exc.code},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     if isinstance(exc, IntegrityError):
         set_rollback()
         return conflict_response(conflict_for_integrity_error(exc))

@@ -8,6 +8,7 @@ offset and stay far enough from the ends of the calendar to compute with.
 """
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.db import models
@@ -51,6 +52,23 @@ class StrictIntegerField(serializers.IntegerField):
         if value is None:
             self.fail("invalid")
         return super().to_internal_value(value)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount as a decimal string ("12.50"), rendered as one: a JSON number (a binary float) is refused, since
+    it may not hold the amount the client meant; so are NaN, infinities and exponents."""
+
+    default_error_messages = {"not_a_string": 'Send the amount as a decimal string, e.g. "12.50".'}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(coerce_to_string=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not re.fullmatch(r"\d{1,10}(\.\d{1,10})?", data.strip()):
+            self.fail("not_a_string")
+        return super().to_internal_value(data.strip())
 
 
 # Inputs closer than this to the ends of Python's datetime range are refused: converting them between

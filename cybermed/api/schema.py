@@ -25,9 +25,20 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.permissions import AND, OR, AllowAny, IsAuthenticated
+from rest_framework.permissions import AND, OR, SAFE_METHODS, AllowAny, IsAuthenticated
 
-from cybermed.exceptions import DomainConflict
+from cybermed.exceptions import DomainConflict, IdempotencyConflict
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="1-255 printable ASCII characters (e.g. a UUID). A retry with the same key and the same body "
+    "within 24 h gets the first response (same status and body, header `Idempotent-Replayed: true`) and has "
+    "no second effect, also when the two race; the same key with another body → 409 `idempotency_conflict`. "
+    "Keys are per user. Responses with a 5xx status are not kept.",
+)
 
 
 def conflict_choices() -> dict[str, str]:
@@ -138,6 +149,19 @@ class AutoSchema(SpectacularAutoSchema):
     def get_description(self) -> str:
         return self._docs()[1]
 
+    def _handler(self) -> object:
+        return getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+
+    def _is_idempotent(self) -> bool:
+        # Keys are for writes: an action that also answers GET documents the header on its POST only.
+        return self.method not in SAFE_METHODS and bool(getattr(self._handler(), "idempotent", False))
+
+    def get_override_parameters(self) -> list:
+        parameters = super().get_override_parameters()
+        if self._is_idempotent():
+            parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
+        return parameters
+
     def get_auth(self) -> list[dict]:
         # A view that authenticates nobody takes no credentials (rather than optional ones).
         return super().get_auth() if self.view.get_authenticators() else []
@@ -190,4 +214,10 @@ class AutoSchema(SpectacularAutoSchema):
         for code, response in self._standard_responses():
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
+        if self._is_idempotent():
+            if "409" not in responses:
+                responses["409"] = self._get_response_for_code(conflict(IdempotencyConflict), "409", direction)
+            else:
+                extra = f"`{IdempotencyConflict.code}`: {IdempotencyConflict.default_detail}"
+                responses["409"] = {**responses["409"], "description": f"{responses['409']['description']} {extra}"}
         return dict(sorted(responses.items()))

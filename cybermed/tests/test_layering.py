@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["cybermed", "users", "appointments", "consultations", "notifications", "messaging"]
+LAYERS = ["cybermed", "users", "appointments", "consultations", "notifications", "payments", "messaging"]
 # Where the project composes the apps: these look at every layer by design.
 COMPOSITION = ["cybermed/urls.py", "cybermed/asgi.py", "cybermed/settings.py", "cybermed/management", "cybermed/tests"]
 

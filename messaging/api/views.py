@@ -14,6 +14,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from cybermed.api.fields import MAX_ID, integer_from_json
+from cybermed.api.idempotency import idempotent
 from messaging import selectors, services
 from messaging.api.pagination import MessageCursorPagination
 from messaging.api.permissions import IsPatientOrDoctor
@@ -90,13 +91,14 @@ class ThreadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(methods=["GET"], parameters=[AFTER], responses={200: MessageSerializer(many=True)})
     @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=MessageCursorPagination)
+    @idempotent
     def messages(self, request: Request, pk: str | None = None) -> Response:
         """The messages of a thread
 
         GET: newest first, a page at a time (`next` carries the cursor); `?after=<id>` instead returns
         the messages newer than that id, oldest first, to catch up after a reconnect. POST: send a
         message (plain text, 1-5,000 characters); both participants' open sockets get it as
-        `message.created` (docs/realtime.md).
+        `message.created` (docs/realtime.md). A POST retried with the same `Idempotency-Key` is sent once.
         """
         thread = self.get_object()
         if request.method == "POST":

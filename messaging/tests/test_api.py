@@ -195,6 +195,33 @@ def test_patient_posting_bad_body_gets_400(client_for, patient, thread, body):
     assert not Message.objects.exists()
 
 
+def test_a_retried_post_with_the_same_idempotency_key_sends_one_message(client_for, patient, thread):
+    client = client_for(patient)
+    first = client.post(messages_url(thread), {"body": "Is 9:00 fine?"}, format="json", HTTP_IDEMPOTENCY_KEY="m-1")
+    again = client.post(messages_url(thread), {"body": "Is 9:00 fine?"}, format="json", HTTP_IDEMPOTENCY_KEY="m-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Message.objects.filter(thread=thread).count() == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_409(client_for, patient, thread):
+    client = client_for(patient)
+    client.post(messages_url(thread), {"body": "One"}, format="json", HTTP_IDEMPOTENCY_KEY="m-2")
+    r = client.post(messages_url(thread), {"body": "Two"}, format="json", HTTP_IDEMPOTENCY_KEY="m-2")
+    assert r.status_code == 409
+    assert r.json()["code"] == "idempotency_conflict"
+    assert list(Message.objects.filter(thread=thread).values_list("body", flat=True)) == ["One"]
+
+
+def test_reading_messages_ignores_an_idempotency_key(client_for, patient, thread):
+    client = client_for(patient)
+    client.get(messages_url(thread), HTTP_IDEMPOTENCY_KEY="m-3")
+    client.post(messages_url(thread), {"body": "New"}, format="json")
+    r = client.get(messages_url(thread), HTTP_IDEMPOTENCY_KEY="m-3")
+    assert [m["body"] for m in r.json()["results"]] == ["New"]
+
+
 def test_patient_posts_exactly_5000_characters(client_for, patient, thread):
     assert client_for(patient).post(messages_url(thread), {"body": "é" * 5000}).status_code == 201
 

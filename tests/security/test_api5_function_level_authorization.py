@@ -28,6 +28,7 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/auth/password/reset/confirm/"),
     ("post", "/api/auth/activate/"),
     ("post", "/api/auth/activate/resend/"),
+    ("post", "/api/payments/paypal/webhook/"),  # PayPal calls it: authenticated by its verified signature
 }
 
 

@@ -1,20 +1,23 @@
 """Parse and render accounts, profiles and the directory. No writes here: views call services."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
 from cybermed.api.fields import (
+    MoneyField,
     StrictCharField,
     StrictEmailField,
     StrictIdField,
     StrictIntegerField,
     StrictModelSerializer,
 )
+from cybermed.currencies import PAYPAL_CURRENCIES
 from users.choices import Gender, Role
-from users.models import DoctorProfile, PatientProfile, Specialty, User
+from users.models import MAX_NOTICE_HOURS, DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
 
 BIO_MAX_LENGTH = 5000
@@ -127,6 +130,27 @@ class DoctorProfileSerializer(StrictModelSerializer):
     specialty = StrictIdField(queryset=Specialty.objects.all(), allow_null=True, required=False)
     slot_minutes = StrictIntegerField(min_value=5, max_value=240, required=False)
     experience_years = StrictIntegerField(min_value=0, max_value=80, required=False)
+    cancellation_notice_hours = StrictIntegerField(
+        min_value=0,
+        max_value=MAX_NOTICE_HOURS,
+        required=False,
+        help_text="A patient may not cancel with less notice than this (doctors and staff may).",
+    )
+    reschedule_notice_hours = StrictIntegerField(
+        min_value=0,
+        max_value=MAX_NOTICE_HOURS,
+        required=False,
+        help_text="A patient may not reschedule with less notice than this (doctors and staff may).",
+    )
+
+    consultation_fee = MoneyField(
+        min_value=Decimal(0),
+        required=False,
+        help_text='Decimal string, e.g. "40.00"; above 0, a patient\'s booking waits for payment (PayPal).',
+    )
+    currency = serializers.ChoiceField(
+        choices=sorted(PAYPAL_CURRENCIES), required=False, help_text="ISO 4217 code (those PayPal accepts)."
+    )
 
     class Meta:
         model = DoctorProfile
@@ -139,6 +163,10 @@ class DoctorProfileSerializer(StrictModelSerializer):
             "clinic_address",
             "timezone",
             "slot_minutes",
+            "cancellation_notice_hours",
+            "reschedule_notice_hours",
+            "consultation_fee",
+            "currency",
             "is_verified",
         ]
         read_only_fields = ["is_verified"]

@@ -25,6 +25,10 @@ def test_doctor_get_own_profile(client_for, doctor):
         "clinic_address": "1 Health Street",
         "timezone": "UTC",
         "slot_minutes": 30,
+        "cancellation_notice_hours": 0,
+        "reschedule_notice_hours": 0,
+        "consultation_fee": "0.00",
+        "currency": "USD",
         "is_verified": True,
     }
 
