@@ -216,7 +216,9 @@ class AutoSchema(SpectacularAutoSchema):
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
         if self._is_idempotent():
             if "409" not in responses:
-                responses["409"] = self._get_response_for_code(conflict(IdempotencyConflict), "409", direction)
+                responses["409"] = self._get_response_for_code(
+                    conflict(IdempotencyConflict), "409", direction=direction
+                )
             else:
                 extra = f"`{IdempotencyConflict.code}`: {IdempotencyConflict.default_detail}"
                 responses["409"] = {**responses["409"], "description": f"{responses['409']['description']} {extra}"}
