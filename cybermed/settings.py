@@ -280,6 +280,7 @@ PERIODIC_TASKS = {
     "send-reminders": ("notifications.tasks.send_reminders", env_int("REMINDERS_EVERY_SECONDS", 300)),
     "prune-notifications": ("notifications.tasks.prune_notifications", 24 * 3600),
     "prune-task-results": ("cybermed.tasks.prune_task_results", 24 * 3600),
+    "purge-idempotency-keys": ("cybermed.tasks.purge_idempotency_keys", 3600),
     "expire-payment-holds": ("payments.tasks.expire_payment_holds", env_int("PAYMENT_HOLDS_EVERY_SECONDS", 60)),
 }
 CELERY_BEAT_SCHEDULE = {

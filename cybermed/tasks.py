@@ -25,3 +25,11 @@ def prune_task_results() -> int:
         status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
     ).delete()
     return deleted
+
+
+@task()
+def purge_idempotency_keys() -> int:
+    """Delete stored Idempotency-Key answers past their 24 h (they are ignored by then). Returns the count."""
+    from cybermed.idempotency import purge_expired
+
+    return purge_expired()

@@ -189,7 +189,13 @@ def test_flaky_mail_server_is_retried_until_the_email_goes_once(settings, patien
 
 def test_beat_schedule_names_only_installed_django_tasks():
     schedule = django_settings.CELERY_BEAT_SCHEDULE
-    assert {"send-reminders", "prune-notifications", "prune-task-results"} <= set(schedule)
+    assert {
+        "send-reminders",
+        "prune-notifications",
+        "prune-task-results",
+        "purge-idempotency-keys",
+        "expire-payment-holds",
+    } <= set(schedule)
     for entry in schedule.values():
         assert entry["task"] == RUN_TASK
         assert isinstance(import_string(entry["kwargs"]["task_path"]), Task)

@@ -8,7 +8,8 @@ from django_tasks_db.models import DBTaskResult
 
 from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
-from cybermed.tasks import prune_task_results
+from cybermed.models import IdempotencyKey
+from cybermed.tasks import prune_task_results, purge_idempotency_keys
 from notifications.models import Notification, ReminderSent
 from notifications.tasks import prune_notifications, send_reminders
 from notifications.tests.factories import NotificationFactory
@@ -60,3 +61,11 @@ def test_prune_task_results_deletes_old_finished_results_only(settings):
     assert prune_task_results.call() == 2
     assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert not DBTaskResult.objects.filter(pk__in=[old_ok.pk, old_failed.pk]).exists()
+
+
+def test_purge_idempotency_keys_job_deletes_expired_keys_only(patient):
+    now = timezone.now()
+    for key, expires in (("old", now - dt.timedelta(minutes=1)), ("live", now + dt.timedelta(hours=1))):
+        IdempotencyKey.objects.create(user=patient, key=key, request_hash="0" * 64, status_code=201, expires_at=expires)
+    assert purge_idempotency_keys.call() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["live"]
