@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "consultations",
     "notifications",
     "reports",
+    "fhir_api",
     "cybermed",  # project-level management commands (seed_demo); no models
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include("consultations.api.urls")),
     path("api/", include("notifications.api.urls")),
     path("api/", include("reports.api.urls")),
+    path("fhir/", include("fhir_api.urls")),
     path("", include("users.urls")),
     path("", include("calendars.urls")),
 ]

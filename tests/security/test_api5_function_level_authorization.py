@@ -28,6 +28,7 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/auth/password/reset/confirm/"),
     ("post", "/api/auth/activate/"),
     ("post", "/api/auth/activate/resend/"),
+    ("get", "/fhir/metadata"),  # FHIR clients read the CapabilityStatement before they authenticate
 }
 
 
