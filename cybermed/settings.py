@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "phonenumber_field",
     "users",
     "appointments",
     "calendars",
@@ -185,6 +186,18 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CyberMed <no-reply@cybermed.local>")
+
+# --- SMS (notifications.sms: backends shaped like Django's email backends) ----------------------
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.backends.console.SmsBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "sent_sms"))
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10)
+# Two-letter country (e.g. GB) for phone numbers typed without +country code; empty: E.164 input only.
+PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 # --- Background tasks (Django's Tasks API through the django-tasks backport) ---------------------
 TASKS = {

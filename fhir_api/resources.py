@@ -148,7 +148,7 @@ def patient(user: User) -> dict:
         resource["name"] = names
     telecom = [{"system": "email", "value": user.email}]
     if user.phone_number:
-        telecom.append({"system": "phone", "value": user.phone_number})
+        telecom.append({"system": "phone", "value": str(user.phone_number)})
     resource["telecom"] = telecom
     if user.gender:
         resource["gender"] = GENDER[Gender(user.gender)]

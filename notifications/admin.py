@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
+from notifications.models import Notification, NotificationPreference, ReminderSent, SmsDelivery, WaitlistEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,3 +51,11 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user", "appointment"]
     raw_id_fields = ["user", "appointment"]
+
+
+@admin.register(SmsDelivery)
+class SmsDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "notification", "to", "status", "provider_id", "created_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["to", "provider_id"]
+    raw_id_fields = ["notification"]

@@ -12,9 +12,10 @@ from django_tasks import task
 
 from calendars import ics
 from calendars.selectors import invitation_appointment
-from notifications.choices import Kind
+from notifications.choices import Kind, SmsStatus
 from notifications.formatting import format_local
 from notifications.models import Notification, NotificationPreference
+from notifications.services import notification_sms_send
 from users.links import home_link
 
 logger = logging.getLogger(__name__)
@@ -92,3 +93,10 @@ def send_notification_email(notification_id: int) -> bool:
         logger.exception("could not email notification %s", notification_id)
         return False
     return True
+
+
+@task()
+def send_notification_sms(notification_id: int) -> bool:
+    """Text one notification (confirmations and reminders) to a user who opted in. Returns whether one went out."""
+    delivery = notification_sms_send(notification_id=notification_id)
+    return delivery is not None and delivery.status != SmsStatus.FAILED

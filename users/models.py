@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django_use_email_as_username.models import BaseUser, BaseUserManager
+from phonenumber_field.modelfields import PhoneNumberField
 
 from users.choices import Gender, Role
 
@@ -40,6 +41,9 @@ def _domain(domain: str) -> str:
         return domain
 
 
+E164_HELP = "E.164: + then the country code and number, e.g. +442071838750 (spaces are dropped). Empty for none."
+
+
 class UserManager(BaseUserManager):
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
@@ -64,7 +68,8 @@ class User(BaseUser):
 
     role = models.CharField(max_length=10, choices=Role.choices, blank=True, default="")
     gender = models.CharField(max_length=12, choices=Gender.choices, blank=True, default="")
-    phone_number = models.CharField(max_length=32, blank=True, default="")
+    # E.164 (+442071838750), or empty. SMS go to this number (notifications app).
+    phone_number = PhoneNumberField(blank=True, default="", help_text=E164_HELP)
     bio = models.TextField(blank=True, default="")
     profile_picture = models.ImageField(upload_to="profile_pictures/", blank=True, null=True)
     # Set once, when the owner confirms their email. It keeps a deactivated account (is_active off by
@@ -112,7 +117,7 @@ def validate_timezone(value: str) -> None:
 class DoctorProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="doctor_profile")
     specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, null=True, blank=True, related_name="doctors")
-    phone_number = models.CharField(max_length=32, blank=True, default="")
+    phone_number = PhoneNumberField(blank=True, default="", help_text=E164_HELP)
     experience_years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(80)])
     bio = models.TextField(blank=True, default="")
     clinic_name = models.CharField(max_length=200, blank=True, default="")

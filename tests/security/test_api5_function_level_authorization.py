@@ -28,7 +28,10 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/auth/password/reset/confirm/"),
     ("post", "/api/auth/activate/"),
     ("post", "/api/auth/activate/resend/"),
-    ("get", "/fhir/metadata"),  # FHIR clients read the CapabilityStatement before they authenticate
+    # FHIR clients read the CapabilityStatement before they authenticate.
+    ("get", "/fhir/metadata"),
+    # Twilio's delivery reports: authenticated by their signature (a wrong one is a 403).
+    ("post", "/api/sms/twilio/status/"),
 }
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from cybermed.api.fields import (
+    PhoneNumberField,
     StrictCharField,
     StrictEmailField,
     StrictIdField,
@@ -14,7 +15,7 @@ from cybermed.api.fields import (
     StrictModelSerializer,
 )
 from users.choices import Gender, Role
-from users.models import DoctorProfile, PatientProfile, Specialty, User
+from users.models import E164_HELP, DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
 
 BIO_MAX_LENGTH = 5000
@@ -76,7 +77,7 @@ class RegisterSerializer(serializers.Serializer):
     last_name = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True, default="")
-    phone_number = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    phone_number = PhoneNumberField(required=False, allow_blank=True, default="", help_text=E164_HELP)
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
