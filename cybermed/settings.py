@@ -187,6 +187,29 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CyberMed <no-reply@cybermed.local>")
 
+# --- Social login (users.social): OpenID Connect ID tokens from these providers ------------------
+# A provider is on when it has client ids (comma-separated: web, iOS, Android). The issuer and keys of
+# Google and Apple are fixed; the generic `oidc` provider finds its keys by discovery unless given.
+SOCIAL_AUTH = {
+    "google": {
+        "issuer": "https://accounts.google.com,accounts.google.com",
+        "client_ids": env_str("GOOGLE_CLIENT_IDS", ""),
+        "jwks_url": "https://www.googleapis.com/oauth2/v3/certs",
+    },
+    "apple": {
+        "issuer": "https://appleid.apple.com",
+        "client_ids": env_str("APPLE_CLIENT_IDS", ""),
+        "jwks_url": "https://appleid.apple.com/auth/keys",
+    },
+    "oidc": {
+        "issuer": env_str("OIDC_ISSUER", ""),
+        "client_ids": env_str("OIDC_CLIENT_IDS", ""),
+        "jwks_url": env_str("OIDC_JWKS_URL", ""),
+        "discovery_url": env_str("OIDC_DISCOVERY_URL", ""),
+    },
+}
+SOCIAL_AUTH_TIMEOUT = env_int("SOCIAL_AUTH_TIMEOUT", 5)
+
 # --- SMS (notifications.sms: backends shaped like Django's email backends) ----------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.backends.console.SmsBackend")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "sent_sms"))

@@ -152,3 +152,21 @@ class PatientProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Patient {self.user.get_full_name() or self.user.email}"
+
+
+class SocialAccount(models.Model):
+    """A provider's account (OpenID Connect `sub`) that signs in as `user`; one per provider and subject."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="social_accounts")
+    provider = models.CharField(max_length=32)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, help_text="The verified email the provider gave when linked.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="socialaccount_provider_subject_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} account of user #{self.user_id}"

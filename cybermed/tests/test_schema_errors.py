@@ -20,6 +20,7 @@ PAGING_AND_SORTING = {"page", "page_size", "ordering", "search"}
 RAISED_BY_THE_VIEW = {
     ("post", "/api/auth/login/"): {"401"},  # wrong password / inactive account, on an AllowAny view
     ("post", "/api/auth/login/refresh/"): {"401"},  # spent or invalid refresh token
+    ("post", "/api/auth/social/{provider}/"): {"401"},  # an invalid ID token, on an AllowAny view
     ("get", "/api/doctor-profile/"): {"404"},  # no profile created yet
     ("put", "/api/doctor-profile/"): {"404"},
     ("patch", "/api/doctor-profile/"): {"404"},

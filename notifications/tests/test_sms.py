@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
+from cybermed.testing import run_together
 from notifications import sms
 from notifications.choices import Kind, SmsStatus
 from notifications.models import Notification, NotificationPreference, SmsDelivery
@@ -479,3 +480,19 @@ def test_sms_recipients_query_is_one_per_batch(django_assert_max_num_queries, te
     # The insert and one opted-in lookup for the batch, in a savepoint (2 more): not one lookup per user.
     with django_assert_max_num_queries(4):
         notifications_create(specs=specs)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_notification_text_once():
+    patient = PatientFactory(phone_number=PHONE)
+    NotificationPreference.objects.create(user=patient, sms_enabled=True)
+    notification = Notification.objects.create(
+        user=patient, kind=Kind.REMINDER, title="t", message="m", data={"start": "2030-06-04T10:00:00+00:00"}
+    )
+
+    results = run_together([lambda: notification_sms_send(notification_id=notification.pk)] * 2)
+
+    assert sorted(r is None for r in results) == [False, True]
+    assert len(sms.outbox) == 1
+    assert SmsDelivery.objects.count() == 1

@@ -28,6 +28,7 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/auth/password/reset/confirm/"),
     ("post", "/api/auth/activate/"),
     ("post", "/api/auth/activate/resend/"),
+    ("post", "/api/auth/social/{provider}/"),
     # FHIR clients read the CapabilityStatement before they authenticate.
     ("get", "/fhir/metadata"),
     # Twilio's delivery reports: authenticated by their signature (a wrong one is a 403).

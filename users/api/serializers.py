@@ -91,6 +91,15 @@ class LoginSerializer(serializers.Serializer):
     password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
+class SocialLoginSerializer(serializers.Serializer):
+    id_token = StrictCharField(
+        max_length=16384, help_text="The OpenID Connect ID token the provider issued to the app."
+    )
+    nonce = StrictCharField(
+        max_length=512, required=False, help_text="The nonce the app sent to the provider; the token must carry it."
+    )
+
+
 class TokenPairSerializer(serializers.Serializer):
     access = StrictCharField()
     refresh = StrictCharField()
