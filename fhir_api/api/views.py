@@ -53,6 +53,9 @@ class FhirView(APIView):
 
     renderer_classes = [FhirJSONRenderer]
     content_negotiation_class = FhirNegotiation
+    # Read-only; no OPTIONS either, whose body would be DRF's description of the view rather than FHIR.
+    # (CORS preflights are answered by the CORS middleware before they reach a view.)
+    http_method_names = ["get", "head"]
     schema = FhirAutoSchema()
 
     def base_url(self) -> str:
