@@ -2,7 +2,9 @@
 
 import datetime as dt
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -111,6 +113,51 @@ def other_doctor(db) -> User:
 @pytest.fixture
 def staff(db) -> User:
     return StaffFactory()
+
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:
+    """Debian's chromium driven by Playwright (never `playwright install`, which downloads its own browsers)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still
+    # plain synchronous code, which Django would otherwise refuse next to a running loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def screenshot(tmp_path) -> Callable[..., Path]:
+    """`screenshot(page, name)` writes a full-page PNG to the test's tmp_path and, if set, to SCREENSHOT_DIR."""
+    folders = [tmp_path / "screenshots"]
+    if os.environ.get("SCREENSHOT_DIR"):
+        folders.append(Path(os.environ["SCREENSHOT_DIR"]))
+
+    def take(page, name: str) -> Path:
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        return folders[0] / f"{name}.png"
+
+    return take
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -26,6 +26,7 @@ from django.utils.http import urlencode
 from appointments import selectors, services
 from appointments.choices import ACTIVE_STATUSES, Status
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
+from cybermed.admin import ReadOnlyAdmin, ReadOnlyInline
 from cybermed.exceptions import DomainConflict
 from users.admin import register_user_inlines
 from users.choices import Role
@@ -66,6 +67,15 @@ def local_span(appointment: Appointment) -> str:
     return f"{start:%a} {start.day} {start:%b %Y, %H:%M}–{end:%H:%M} ({zone})"
 
 
+def local_instant(instant: dt.datetime | None, doctor: User) -> str:
+    """E.g. "Sat 5 Dec 2026, 23:20 (Asia/Tokyo)": an instant on the doctor's wall clock, with the zone named."""
+    if instant is None:
+        return "-"
+    zone = zone_of(doctor)
+    local = instant.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone})"
+
+
 def status_html(status: str) -> str:
     label = Status(status).label if status in Status.values else status
     return format_html(
@@ -93,27 +103,40 @@ class TimeOffInline(admin.TabularInline):
 register_user_inlines(Role.DOCTOR, AvailabilityRuleInline, TimeOffInline)
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class _AppointmentChildInline(ReadOnlyInline):
+    """Rows of one appointment (history, notes), their times on the doctor's wall clock."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    instant_field = "created_at"
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("appointment__doctor__doctor_profile")
+
+    @admin.display(description="At (doctor's zone)")
+    def local_time(self, obj: StatusChange | AppointmentNote) -> str:
+        return local_instant(getattr(obj, self.instant_field), obj.appointment.doctor)
 
 
-class StatusChangeInline(ReadOnlyInline):
+class StatusChangeInline(_AppointmentChildInline):
     model = StatusChange
-    fields = ["at", "from_status", "to_status", "by", "reason"]
+    instant_field = "at"
+    fields = ["local_time", "from_status", "to_status", "by_whom", "reason"]
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
+        return super().get_queryset(request).select_related("by")
 
-class AppointmentNoteInline(ReadOnlyInline):
+    @admin.display(description="By")
+    def by_whom(self, obj: StatusChange) -> str:
+        return person_html(obj.by) if obj.by else "-"
+
+
+class AppointmentNoteInline(_AppointmentChildInline):
     model = AppointmentNote
-    fields = ["created_at", "author", "text"]
+    fields = ["local_time", "author", "text"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AppointmentNote]:
+        return super().get_queryset(request).select_related("author")
 
 
 class _PersonAppointmentsInline(ReadOnlyInline):
@@ -293,9 +316,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         "location",
         "cancellation_reason",
         "referred_from",
-        "created_by",
-        "created_at",
-        "updated_at",
+        "creator",
+        "created",
+        "updated",
     ]
     # Status and time only change through the services (history, signals, double-booking checks).
     readonly_fields = [
@@ -305,9 +328,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         "doctor_name",
         "cancellation_reason",
         "referred_from",
-        "created_by",
-        "created_at",
-        "updated_at",
+        "creator",
+        "created",
+        "updated",
     ]
     inlines = [StatusChangeInline, AppointmentNoteInline]
     actions = ["confirm_selected", "cancel_selected", "no_show_selected"]
@@ -315,6 +338,18 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="When (doctor's zone)", ordering="start")
     def when(self, obj: Appointment) -> str:
         return local_span(obj)
+
+    @admin.display(description="Created by")
+    def creator(self, obj: Appointment) -> str:
+        return person_html(obj.created_by) if obj.created_by else "-"
+
+    @admin.display(description="Created at (doctor's zone)")
+    def created(self, obj: Appointment) -> str:
+        return local_instant(obj.created_at, obj.doctor)
+
+    @admin.display(description="Updated at (doctor's zone)")
+    def updated(self, obj: Appointment) -> str:
+        return local_instant(obj.updated_at, obj.doctor)
 
     @admin.display(description="Patient", ordering="patient__last_name")
     def patient_name(self, obj: Appointment) -> str:
@@ -608,7 +643,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdmin):
     """The status history: written by the services only."""
 
     list_display = ["at", "appointment", "from_status", "to_status", "by", "reason"]
@@ -616,15 +651,6 @@ class StatusChangeAdmin(admin.ModelAdmin):
     list_select_related = ["appointment", "by"]
     search_fields = ["=appointment__id", "by__email"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: StatusChange | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: StatusChange | None = None) -> bool:
-        return False
 
 
 @admin.register(AvailabilityRule)

@@ -9,18 +9,16 @@ filled by `manage.py seed_bench`; it only reads.
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cybermed.settings")
 
-import django  # noqa: E402
+from bench.inprocess import p95, setup  # noqa: E402
 
-django.setup()
+setup()
 
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
@@ -28,11 +26,6 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from appointments.models import Appointment  # noqa: E402
 from users.models import User  # noqa: E402
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:

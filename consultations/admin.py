@@ -13,6 +13,7 @@ from consultations import services
 from consultations.audit import access_log_record, client_ip
 from consultations.choices import AccessAction, AccessChannel
 from consultations.models import CONTENT_FIELDS, Consultation, ConsultationAccessLog
+from cybermed.admin import ReadOnlyAdmin
 
 
 class ConsultationAdminForm(forms.ModelForm):
@@ -104,7 +105,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ConsultationAccessLog)
-class ConsultationAccessLogAdmin(admin.ModelAdmin):
+class ConsultationAccessLogAdmin(ReadOnlyAdmin):
     """Read-only for every staff member, superusers included: the audit trail is append-only."""
 
     list_display = ["at", "actor", "action", "consultation_id", "channel", "client_ip"]
@@ -115,12 +116,3 @@ class ConsultationAccessLogAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: ConsultationAccessLog | None = None) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: ConsultationAccessLog | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: ConsultationAccessLog | None = None) -> bool:
-        return False

@@ -1,20 +1,7 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
+from cybermed.admin import ReadOnlyAdmin
 from notifications.models import Notification, NotificationPreference, ReminderSent, SmsDelivery, WaitlistEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the services write (what was sent to whom): staff read them, nobody edits them here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Notification)
@@ -29,8 +16,8 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "email_enabled", "reminders_enabled"]
-    list_filter = ["email_enabled", "reminders_enabled"]
+    list_display = ["user", "email_enabled", "reminders_enabled", "sms_enabled"]
+    list_filter = ["email_enabled", "reminders_enabled", "sms_enabled"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
@@ -58,4 +45,5 @@ class SmsDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["id", "notification", "to", "status", "provider_id", "created_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["to", "provider_id"]
+    list_select_related = ["notification"]
     raw_id_fields = ["notification"]

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from cybermed.admin import ReadOnlyAdmin
 from cybermed.api.fields import MAX_ID, integer_from_json
 from reports import charts, selectors
 from reports.models import ClinicInsights
@@ -141,7 +142,7 @@ def insights_context(*, scope: Scope, period: Period) -> dict:
 
 
 @admin.register(ClinicInsights)
-class ClinicInsightsAdmin(admin.ModelAdmin):
+class ClinicInsightsAdmin(ReadOnlyAdmin):
     """Not a model list: the entry opens the insights page, for every active staff member."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -149,15 +150,6 @@ class ClinicInsightsAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         meta = self.model._meta

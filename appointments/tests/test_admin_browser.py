@@ -1,13 +1,10 @@
 """Real-browser tests of the front desk (Playwright driving Debian's chromium), with screenshots.
 
-Screenshots go to the test's tmp_path and, when SCREENSHOT_DIR is set, there too, so that a person can
-look at them.
+Screenshots (the root conftest's `screenshot` fixture) go to the test's tmp_path and, when SCREENSHOT_DIR
+is set, there too, so that a person can look at them.
 """
 
 import datetime as dt
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,9 +14,7 @@ from appointments.models import Appointment, AvailabilityRule
 from appointments.tests.factories import AppointmentFactory
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("open_week"),
 ]
@@ -28,42 +23,10 @@ PASSWORD = "front-desk-pass-1"
 
 
 @pytest.fixture
-def shots(tmp_path) -> list[Path]:
-    folders = [tmp_path / "screenshots"]
-    if os.environ.get("SCREENSHOT_DIR"):
-        folders.append(Path(os.environ["SCREENSHOT_DIR"]))
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-    return folders
-
-
-def snap(page, shots: list[Path], name: str) -> None:
-    for folder in shots:
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still
-    # plain synchronous code, which Django would otherwise refuse next to a running loop.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+def page(browser, live_server):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.set_default_timeout(15_000)
+    return page
 
 
 @pytest.fixture
@@ -92,7 +55,7 @@ def sign_in(page, live_server, user) -> None:
     page.wait_for_selector("#site-name")
 
 
-def test_browser_schedule_week_shows_zone(page, live_server, scene, shots):
+def test_browser_schedule_week_shows_zone(page, live_server, scene, screenshot):
     doctor, day = scene["doctor"], scene["day"]
     AppointmentFactory(doctor=doctor, patient=scene["jane"], start=at(day, 10, 30), status=Status.CONFIRMED)
     AppointmentFactory(doctor=doctor, start=at(day, 11), status=Status.CANCELLED)
@@ -106,14 +69,14 @@ def test_browser_schedule_week_shows_zone(page, live_server, scene, shots):
     assert "10:30–11:00" in item.inner_text()
     assert page.locator("a.cm-free").count() > 0
     assert "CyberMed" in page.locator("#site-name").inner_text()
-    snap(page, shots, "schedule-week")
+    screenshot(page, "schedule-week")
     item.click()
     page.wait_for_selector(".field-when")
     assert "10:30–11:00 (Asia/Tokyo)" in page.locator(".field-when").inner_text()
-    snap(page, shots, "appointment-detail")
+    screenshot(page, "appointment-detail")
 
 
-def test_browser_book_patient_into_free_slot(page, live_server, scene, shots):
+def test_browser_book_patient_into_free_slot(page, live_server, scene, screenshot):
     doctor, day, jane = scene["doctor"], scene["day"], scene["jane"]
     sign_in(page, live_server, scene["desk"])
     page.goto(f"{live_server.url}/admin/appointments/appointment/add/")
@@ -127,11 +90,11 @@ def test_browser_book_patient_into_free_slot(page, live_server, scene, shots):
     assert "Asia/Tokyo" in page.locator("#zone-note").inner_text()
     page.click("label:has-text('10:30–11:00')")
     page.fill("#id_reason_for_visit", "Back pain")
-    snap(page, shots, "book-free-slots")
+    screenshot(page, "book-free-slots")
     page.click("input[name=_book]")
     page.wait_for_selector(".messagelist")
     assert "Booked." in page.locator(".messagelist").inner_text()
-    snap(page, shots, "book-done")
+    screenshot(page, "book-done")
     appointment = Appointment.objects.get(patient=jane)
     assert (appointment.status, appointment.start, appointment.created_by) == (
         Status.CONFIRMED,

@@ -142,6 +142,8 @@ def test_detail_shows_local_time_and_the_actions(client, desk, upcoming):
     client.force_login(desk)
     html = client.get(reverse("admin:appointments_appointment_change", args=[upcoming.pk])).content.decode()
     assert "Thu 3 Dec 2026, 10:30–11:00 (Asia/Tokyo)" in html
+    # Created now (23:30 UTC on the 1st): the same wall clock and zone, not a bare UTC time.
+    assert html.count("Wed 2 Dec 2026, 08:30 (Asia/Tokyo)") == 2  # created at, updated at
     for name in ("confirm", "cancel", "reschedule"):
         assert reverse(f"admin:appointments_appointment_{name}", args=[upcoming.pk]) in html
 
@@ -199,6 +201,15 @@ def test_desk_booking_conflict_from_the_service_is_a_message(client, desk, tokyo
     r = client.post(reverse("admin:appointments_appointment_add"), body)
     assert r.status_code == 200
     assert "The patient holds too many appointments." in r.content.decode()
+
+
+def test_history_rows_show_the_doctors_wall_clock(client, desk, upcoming):
+    StatusChange.objects.create(appointment=upcoming, from_status="", to_status="pending", by=desk)
+    desk.user_permissions.add(Permission.objects.get(codename="view_statuschange"))
+    client.force_login(desk)
+    html = client.get(reverse("admin:appointments_appointment_change", args=[upcoming.pk])).content.decode()
+    assert html.count("Wed 2 Dec 2026, 08:30 (Asia/Tokyo)") == 3  # created, updated and the history row
+    assert "Rita Desk" in html  # who acted, by name
 
 
 def test_desk_confirms_reschedules_and_cancels_with_reason(client, desk, upcoming, django_capture_on_commit_callbacks):

@@ -1,7 +1,3 @@
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -74,41 +70,18 @@ def test_others_are_sent_to_the_admin_login(db, who):
     assert r["Location"].startswith("/admin/login/")
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian chromium")
-def test_insights_page_in_a_real_browser(clinic, staff, live_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_insights_page_in_a_real_browser(clinic, staff, live_server, browser, screenshot):
     session = logged_in(staff).cookies[settings.SESSION_COOKIE_NAME].value
-    shots = [tmp_path / "clinic-insights.png"]
-    if os.environ.get("SCREENSHOT_DIR"):
-        shots.append(Path(os.environ["SCREENSHOT_DIR"]) / "clinic-insights.png")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
-            page = context.new_page()
-            external = []
-            page.on("request", lambda req: None if req.url.startswith(live_server.url) else external.append(req.url))
-            page.goto(f"{live_server.url}{URL}?date_from=2030-03-04&date_to=2030-03-31&tz=Europe/Berlin")
-            assert page.title().startswith("Clinic insights")
-            assert page.locator("svg.chart").count() == 3
-            assert page.locator(".tile").count() == 8
-            assert page.locator(".tile .value").first.inner_text() == "11"
-            for shot in shots:
-                shot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(shot), full_page=True)
-            assert external == []
-        finally:
-            browser.close()
-    assert shots[0].stat().st_size > 10_000
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+    page = context.new_page()
+    external = []
+    page.on("request", lambda req: None if req.url.startswith(live_server.url) else external.append(req.url))
+    page.goto(f"{live_server.url}{URL}?date_from=2030-03-04&date_to=2030-03-31&tz=Europe/Berlin")
+    assert page.title().startswith("Clinic insights")
+    assert page.locator("svg.chart").count() == 3
+    assert page.locator(".tile").count() == 8
+    assert page.locator(".tile .value").first.inner_text() == "11"
+    shot = screenshot(page, "clinic-insights")
+    assert external == []
+    assert shot.stat().st_size > 10_000
