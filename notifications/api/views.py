@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -187,7 +188,9 @@ class TwilioStatusCallbackView(APIView):
         form fields under `TWILIO_AUTH_TOKEN`, else 403. Reports for unknown messages or statuses are
         accepted and ignored (204), so Twilio does not retry them.
         """
-        params = [(name, value) for name, values in request.data.lists() for value in values]
+        # A form body is a QueryDict (names may repeat); no body at all is DRF's empty dict.
+        form = request.data if isinstance(request.data, QueryDict) else QueryDict()
+        params = [(name, value) for name, values in form.lists() for value in values]
         signed = twilio_signature.is_valid(
             auth_token=settings.TWILIO_AUTH_TOKEN,
             url=settings.SITE_URL + request.get_full_path(),
@@ -196,7 +199,7 @@ class TwilioStatusCallbackView(APIView):
         )
         if not signed:
             raise PermissionDenied("Invalid Twilio signature.")
-        report = TwilioStatusSerializer(data=request.data)
+        report = TwilioStatusSerializer(data=form)
         report.is_valid(raise_exception=True)
         ours = twilio_status(report.validated_data["MessageStatus"])
         if ours is not None:

@@ -298,6 +298,10 @@ def test_signed_callback_without_message_sid_gets_400(api_client, twilio, delive
     assert r.status_code == 400
 
 
+def test_callback_without_a_body_gets_403(client, twilio):
+    assert client.generic("POST", CALLBACK_PATH).status_code == 403
+
+
 def test_callback_as_json_gets_415(api_client, twilio):
     r = api_client.post(CALLBACK_PATH, {"MessageSid": "SM1"}, format="json")
 
