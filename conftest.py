@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from notifications import sms
 from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
 
@@ -66,6 +67,8 @@ def _fast_and_isolated(settings, tmp_path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "notifications.sms.backends.locmem.SmsBackend"
+    sms.outbox.clear()
     cache.clear()
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "phonenumber_field",
     "users",
     "appointments",
     "calendars",
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "reports",
     "payments",
     "messaging",
+    "fhir_api",
     "cybermed",  # project-level management commands (seed_demo) and the idempotency keys
 ]
 
@@ -228,6 +230,41 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CyberMed <no-reply@cybermed.local>")
+
+# --- Social login (users.social): OpenID Connect ID tokens from these providers ------------------
+# A provider is on when it has client ids (comma-separated: web, iOS, Android). The issuer and keys of
+# Google and Apple are fixed; the generic `oidc` provider finds its keys by discovery unless given.
+SOCIAL_AUTH = {
+    "google": {
+        "issuer": "https://accounts.google.com,accounts.google.com",
+        "client_ids": env_str("GOOGLE_CLIENT_IDS", ""),
+        "jwks_url": "https://www.googleapis.com/oauth2/v3/certs",
+    },
+    "apple": {
+        "issuer": "https://appleid.apple.com",
+        "client_ids": env_str("APPLE_CLIENT_IDS", ""),
+        "jwks_url": "https://appleid.apple.com/auth/keys",
+    },
+    "oidc": {
+        "issuer": env_str("OIDC_ISSUER", ""),
+        "client_ids": env_str("OIDC_CLIENT_IDS", ""),
+        "jwks_url": env_str("OIDC_JWKS_URL", ""),
+        "discovery_url": env_str("OIDC_DISCOVERY_URL", ""),
+    },
+}
+SOCIAL_AUTH_TIMEOUT = env_int("SOCIAL_AUTH_TIMEOUT", 5)
+
+# --- SMS (notifications.sms: backends shaped like Django's email backends) ----------------------
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.backends.console.SmsBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "sent_sms"))
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10)
+# Two-letter country (e.g. GB) for phone numbers typed without +country code; empty: E.164 input only.
+PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 # --- Background tasks (Django's Tasks API through the django-tasks backport) ---------------------
 TASKS = {

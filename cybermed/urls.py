@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/", include("messaging.api.urls")),
     path("api/docs/realtime/", RealtimeProtocolView.as_view(), name="realtime-protocol"),
     path("api/", include("payments.api.urls")),
+    path("fhir/", include("fhir_api.urls")),
     path("", include("users.urls")),
     path("", include("calendars.urls")),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from cybermed.admin import ReadOnlyAdmin
-from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
+from notifications.models import Notification, NotificationPreference, ReminderSent, SmsDelivery, WaitlistEntry
 
 
 @admin.register(Notification)
@@ -16,8 +16,8 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "email_enabled", "reminders_enabled"]
-    list_filter = ["email_enabled", "reminders_enabled"]
+    list_display = ["user", "email_enabled", "reminders_enabled", "sms_enabled"]
+    list_filter = ["email_enabled", "reminders_enabled", "sms_enabled"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
@@ -38,3 +38,12 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user", "appointment"]
     raw_id_fields = ["user", "appointment"]
+
+
+@admin.register(SmsDelivery)
+class SmsDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "notification", "to", "status", "provider_id", "created_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["to", "provider_id"]
+    list_select_related = ["notification"]
+    raw_id_fields = ["notification"]

@@ -13,3 +13,24 @@ class Kind(models.TextChoices):
     CONSULTATION_UPDATED = "consultation_updated", "Consultation record updated"
     REMINDER = "reminder", "Appointment reminder"
     SLOT_OPENED = "slot_opened", "Slot opened"
+
+
+class SmsStatus(models.TextChoices):
+    """Where a text message is: with the provider, sent to the network, or its final report."""
+
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+
+
+# Delivery reports can arrive out of order (Twilio's "sent" after its "delivered"): a status only
+# replaces one of a lower rank.
+SMS_STATUS_RANK = {
+    SmsStatus.QUEUED: 0,
+    SmsStatus.SENT: 1,
+    SmsStatus.DELIVERED: 2,
+    SmsStatus.UNDELIVERED: 2,
+    SmsStatus.FAILED: 2,
+}

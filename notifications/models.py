@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from cybermed.api.parsers import BoundedJSONDecoder
-from notifications.choices import Kind
+from notifications.choices import Kind, SmsStatus
 
 
 class Notification(models.Model):
@@ -41,9 +41,41 @@ class NotificationPreference(models.Model):
     )
     email_enabled = models.BooleanField(default=True)
     reminders_enabled = models.BooleanField(default=True)
+    # Off until the user opts in: a text costs money and reaches a phone others may see.
+    sms_enabled = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"Preferences of user #{self.user_id}"
+
+
+class SmsDelivery(models.Model):
+    """One text message: to whom, through which backend, and what the provider last reported.
+
+    At most one per notification (the task's insert is the claim, so a retried task cannot text twice).
+    The body is kept: it carries no medical text by construction (notifications.sms_text).
+    """
+
+    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="sms")
+    to = models.CharField(max_length=32)
+    body = models.CharField(max_length=320)
+    backend = models.CharField(max_length=200)
+    provider_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=12, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "SMS deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_id"], condition=~Q(provider_id=""), name="smsdelivery_provider_id_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS for notification #{self.notification_id}: {self.status}"
 
 
 class ReminderSent(models.Model):

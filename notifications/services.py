@@ -5,8 +5,10 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from appointments.choices import ACTIVE_STATUSES, Status
@@ -15,9 +17,10 @@ from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment
 from cybermed import realtime
 from cybermed.exceptions import AlreadyExists
-from notifications.choices import Kind
+from notifications import sms
+from notifications.choices import SMS_STATUS_RANK, Kind, SmsStatus
 from notifications.formatting import doctor_name, format_local, person_name, zone_name_of, zone_of
-from notifications.models import Notification, NotificationPreference, ReminderSent, WaitlistEntry
+from notifications.models import Notification, NotificationPreference, ReminderSent, SmsDelivery, WaitlistEntry
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -53,10 +56,18 @@ def _enqueue_email(notification_id: int) -> None:
     send_notification_email.enqueue(notification_id=notification_id)
 
 
+def _enqueue_sms(notification_id: int) -> None:
+    from notifications.tasks import send_notification_sms
+
+    send_notification_sms.enqueue(notification_id=notification_id)
+
+
 @transaction.atomic
-def notifications_create(*, specs: list[NotificationSpec]) -> list[Notification]:
+def notifications_create(*, specs: list[NotificationSpec], texting: set[int] | None = None) -> list[Notification]:
     """Store the notifications; once the transaction commits, push each to its user's open sockets
-    (`notification.created`, docs/realtime.md) and queue its email."""
+    (`notification.created`, docs/realtime.md), queue its email, and queue an SMS for the kinds that are texted
+    to users who opted in. `texting`: those users, when the caller already knows them (a batch such as the
+    reminders looks them up once, not once per notification)."""
     if not specs:
         return []
     notifications = Notification.objects.bulk_create(
@@ -72,10 +83,14 @@ def notifications_create(*, specs: list[NotificationSpec]) -> list[Notification]
             for spec in specs
         ]
     )
+    if texting is None:
+        texting = _sms_recipients({n.user_id for n in notifications if n.kind in SMS_KINDS})
     for notification in notifications:
         # robust: a broken task queue is logged, it never turns a committed change into an error.
         transaction.on_commit(partial(_push, notification), robust=True)
         transaction.on_commit(partial(_enqueue_email, notification.pk), robust=True)
+        if notification.kind in SMS_KINDS and notification.user_id in texting:
+            transaction.on_commit(partial(_enqueue_sms, notification.pk), robust=True)
     return notifications
 
 
@@ -87,6 +102,7 @@ def notification_create(
     message: str,
     appointment: Appointment | None = None,
     data: dict | None = None,
+    texting: set[int] | None = None,
 ) -> Notification:
     spec = NotificationSpec(
         user_id=user.pk,
@@ -96,7 +112,7 @@ def notification_create(
         appointment_id=appointment.pk if appointment is not None else None,
         data=data or {},
     )
-    return notifications_create(specs=[spec])[0]
+    return notifications_create(specs=[spec], texting=texting)[0]
 
 
 def notification_mark_read(*, notification: Notification) -> Notification:
@@ -117,7 +133,11 @@ def notification_preference_get(*, user: User) -> NotificationPreference:
 
 @transaction.atomic
 def notification_preference_update(
-    *, user: User, email_enabled: bool | None = None, reminders_enabled: bool | None = None
+    *,
+    user: User,
+    email_enabled: bool | None = None,
+    reminders_enabled: bool | None = None,
+    sms_enabled: bool | None = None,
 ) -> NotificationPreference:
     preference = notification_preference_get(user=user)
     preference = NotificationPreference.objects.select_for_update().get(pk=preference.pk)
@@ -125,8 +145,95 @@ def notification_preference_update(
         preference.email_enabled = email_enabled
     if reminders_enabled is not None:
         preference.reminders_enabled = reminders_enabled
+    if sms_enabled is not None:
+        preference.sms_enabled = sms_enabled
     preference.save()
     return preference
+
+
+# --- SMS ------------------------------------------------------------------------------------------
+
+# What goes by text as well as by email: that a visit is confirmed, and that it is coming up.
+SMS_KINDS = frozenset({Kind.APPOINTMENT_CONFIRMED, Kind.REMINDER})
+
+
+def _sms_recipients(user_ids: set[int]) -> set[int]:
+    """Those of `user_ids` who opted in to SMS and have a number (one query; the task checks again)."""
+    if not user_ids:
+        return set()
+    return set(
+        NotificationPreference.objects.filter(user_id__in=user_ids, sms_enabled=True, user__is_active=True)
+        .exclude(user__phone_number="")
+        .values_list("user_id", flat=True)
+    )
+
+
+def sms_text(notification: Notification) -> str | None:
+    """The text of a notification's SMS: the time and nothing medical, or None for kinds not texted.
+
+    No doctor's name, specialty, reason or location: an SMS shows on a lock screen and sits in a phone's
+    history, and "Dr X, oncology" is medical information. The app has the details.
+    """
+    data = notification.data or {}
+    try:
+        when = format_local(dt.datetime.fromisoformat(data["start"]), data.get("timezone") or "UTC")
+    except (KeyError, TypeError, ValueError):
+        return None
+    if notification.kind == Kind.APPOINTMENT_CONFIRMED:
+        return f"CyberMed: your appointment on {when} is confirmed. Details in the CyberMed app."
+    if notification.kind == Kind.REMINDER:
+        return f"CyberMed reminder: you have an appointment on {when}. Details in the CyberMed app."
+    return None
+
+
+def notification_sms_send(*, notification_id: int) -> SmsDelivery | None:
+    """Text one notification to its user if they opted in and have a number; record the delivery.
+
+    The delivery row is inserted before sending and is unique per notification, so a retried task (or
+    two workers) sends at most once. The provider is called outside any transaction: a slow gateway
+    holds no lock. Returns the delivery, or None when nothing was sent.
+    """
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None:
+        return None
+    user = notification.user
+    if not user.is_active or not user.phone_number:
+        return None
+    if not NotificationPreference.objects.filter(user=user, sms_enabled=True).exists():
+        return None
+    text = sms_text(notification)
+    if text is None:
+        return None
+    try:
+        with transaction.atomic():
+            delivery = SmsDelivery.objects.create(
+                notification=notification, to=str(user.phone_number), body=text, backend=settings.SMS_BACKEND
+            )
+    except IntegrityError:
+        return None
+    callback = settings.SITE_URL + reverse("sms-twilio-status")
+    try:
+        result = sms.send_sms(delivery.to, text, status_callback=callback)
+    except ImproperlyConfigured as exc:
+        logger.error("SMS backend not configured: %s", exc)
+        result = sms.SmsResult(status=SmsStatus.FAILED, error="SMS backend not configured")
+    delivery.status, delivery.provider_id, delivery.error = result.status, result.provider_id, result.error[:500]
+    delivery.save(update_fields=["status", "provider_id", "error", "updated_at"])
+    return delivery
+
+
+@transaction.atomic
+def sms_delivery_report(*, provider_id: str, status: str, error: str = "") -> bool:
+    """Record a provider's delivery report; False if no message has that id. A report never moves a
+    message back (reports arrive out of order), and a repeated one changes nothing."""
+    delivery = SmsDelivery.objects.select_for_update().filter(provider_id=provider_id).first()
+    if delivery is None:
+        return False
+    if SMS_STATUS_RANK[SmsStatus(status)] > SMS_STATUS_RANK[SmsStatus(delivery.status)]:
+        delivery.status = status
+        delivery.error = error[:500] or delivery.error
+        delivery.save(update_fields=["status", "error", "updated_at"])
+    return True
 
 
 # --- Appointment events ---------------------------------------------------------------------------
@@ -374,7 +481,7 @@ def notifications_prune(*, older_than: dt.datetime) -> int:
 # --- Reminders ------------------------------------------------------------------------------------
 
 
-def _reminder_send(*, appointment: Appointment, user: User) -> bool:
+def _reminder_send(*, appointment: Appointment, user: User, texting: set[int] | None = None) -> bool:
     """Record and send one reminder; False if it was already sent (perhaps by a concurrent run)."""
     doctor = appointment.doctor
     zone_name = zone_name_of(doctor)
@@ -392,6 +499,7 @@ def _reminder_send(*, appointment: Appointment, user: User) -> bool:
                 f"{format_local(appointment.start, zone_name)}.{where}",
                 appointment=appointment,
                 data=data,
+                texting=texting,
             )
     except IntegrityError:
         return False
@@ -420,6 +528,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
     already = set(
         ReminderSent.objects.filter(appointment__in=appointments).values_list("user_id", "appointment_id", "start")
     )
+    texting = _sms_recipients(user_ids)
     sent = 0
     for appointment in appointments:
         for user in (appointment.patient, appointment.doctor):
@@ -427,7 +536,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 continue
             if (user.pk, appointment.pk, appointment.start) in already:
                 continue
-            sent += _reminder_send(appointment=appointment, user=user)
+            sent += _reminder_send(appointment=appointment, user=user, texting=texting)
     return sent
 
 

@@ -14,10 +14,11 @@ from django_tasks import task
 
 from calendars import ics
 from calendars.selectors import invitation_appointment
-from notifications.choices import Kind
+from notifications.choices import Kind, SmsStatus
 from notifications.formatting import format_local
 from notifications.models import Notification, NotificationPreference
 from notifications.services import notifications_prune, reminders_send
+from notifications.services import notification_sms_send
 from users.links import home_link
 
 logger = logging.getLogger(__name__)
@@ -121,3 +122,10 @@ def send_reminders() -> int:
 def prune_notifications() -> int:
     """Delete read notifications older than NOTIFICATION_RETENTION_DAYS; returns how many went."""
     return notifications_prune(older_than=timezone.now() - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS))
+
+
+@task()
+def send_notification_sms(notification_id: int) -> bool:
+    """Text one notification (confirmations and reminders) to a user who opted in. Returns whether one went out."""
+    delivery = notification_sms_send(notification_id=notification_id)
+    return delivery is not None and delivery.status != SmsStatus.FAILED

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from users import services
 from users.choices import Role
-from users.models import DoctorProfile, PatientProfile, Specialty, User
+from users.models import DoctorProfile, PatientProfile, SocialAccount, Specialty, User
 
 # Inlines that apps above `users` attach to a user's change page, by role; see register_user_inlines.
 _role_inlines: dict[str, list[type[InlineModelAdmin]]] = {}
@@ -112,3 +112,18 @@ class DoctorProfileAdmin(admin.ModelAdmin):
     @admin.action(description=_("Verify selected doctors"))
     def verify(self, request: HttpRequest, queryset: QuerySet[DoctorProfile]) -> None:
         self.message_user(request, _("%d doctor(s) verified.") % _verify_all(queryset), messages.SUCCESS)
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(admin.ModelAdmin):
+    """Provider accounts linked by social login. Staff may unlink one (delete); links are made only by signing in."""
+
+    list_display = ["id", "user", "provider", "email", "created_at"]
+    list_filter = ["provider"]
+    search_fields = ["user__email", "email", "subject"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["user", "provider", "subject", "email", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

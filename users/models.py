@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django_use_email_as_username.models import BaseUser, BaseUserManager
+from phonenumber_field.modelfields import PhoneNumberField
 
 from cybermed.currencies import DEFAULT_CURRENCY, validate_amount, validate_currency
 from users.choices import Gender, Role
@@ -42,6 +43,9 @@ def _domain(domain: str) -> str:
         return domain
 
 
+E164_HELP = "E.164: + then the country code and number, e.g. +442071838750 (spaces are dropped). Empty for none."
+
+
 class UserManager(BaseUserManager):
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
@@ -66,7 +70,8 @@ class User(BaseUser):
 
     role = models.CharField(max_length=10, choices=Role.choices, blank=True, default="")
     gender = models.CharField(max_length=12, choices=Gender.choices, blank=True, default="")
-    phone_number = models.CharField(max_length=32, blank=True, default="")
+    # E.164 (+442071838750), or empty. SMS go to this number (notifications app).
+    phone_number = PhoneNumberField(blank=True, default="", help_text=E164_HELP)
     bio = models.TextField(blank=True, default="")
     profile_picture = models.ImageField(upload_to="profile_pictures/", blank=True, null=True)
     # Set once, when the owner confirms their email. It keeps a deactivated account (is_active off by
@@ -117,7 +122,7 @@ MAX_NOTICE_HOURS = 720  # 30 days
 class DoctorProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="doctor_profile")
     specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, null=True, blank=True, related_name="doctors")
-    phone_number = models.CharField(max_length=32, blank=True, default="")
+    phone_number = PhoneNumberField(blank=True, default="", help_text=E164_HELP)
     experience_years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(80)])
     bio = models.TextField(blank=True, default="")
     clinic_name = models.CharField(max_length=200, blank=True, default="")
@@ -177,3 +182,21 @@ class PatientProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Patient {self.user.get_full_name() or self.user.email}"
+
+
+class SocialAccount(models.Model):
+    """A provider's account (OpenID Connect `sub`) that signs in as `user`; one per provider and subject."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="social_accounts")
+    provider = models.CharField(max_length=32)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, help_text="The verified email the provider gave when linked.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="socialaccount_provider_subject_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} account of user #{self.user_id}"

@@ -16,7 +16,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from cybermed.exceptions import AuthenticationError
 from users.choices import Role
-from users.models import DoctorProfile, PatientProfile, User
+from users.models import DoctorProfile, PatientProfile, SocialAccount, User
+from users.social import Identity
 from users.tasks import send_account_email
 from users.tokens import password_reset_token, user_for_activation, user_for_password_reset, user_id_from_claim
 
@@ -118,6 +119,74 @@ def user_activation_resend(*, email: str) -> None:
     user = User.objects.filter(email=User.objects.normalize_email(email)).first()
     if user is not None and not user.is_active and user.activated_at is None:
         _send_after_commit(user=user, kind="activation")
+
+
+# --- Social login ------------------------------------------------------------------------------------
+
+
+def _may_link(*, user: User, provider: str) -> bool:
+    """Whether a verified provider email may sign in to the existing account `user` with that email.
+
+    Only if the account has no usable password (it was made by social login, or by staff without one)
+    or was made by this same provider. Otherwise whoever controls an account at the provider (a generic
+    OIDC issuer we do not control, an email address that was recycled) would take over an account whose
+    owner signs in with a password; and someone who pre-registered the victim's address with a password
+    of their own would keep it after the victim's first social sign-in.
+    """
+    if not user.has_usable_password():
+        return True
+    return SocialAccount.objects.filter(user=user, provider=provider).exists()
+
+
+def _social_user_create(identity: Identity, email: str) -> User:
+    user = User(
+        email=email,
+        first_name=identity.given_name,
+        last_name=identity.family_name,
+        role=Role.PATIENT,
+        is_active=True,
+        activated_at=timezone.now(),  # the provider verified the email
+    )
+    user.set_unusable_password()
+    user.save()
+    PatientProfile.objects.create(user=user)
+    return user
+
+
+def _social_link(identity: Identity) -> User:
+    """Link the identity to the account with its email, or to a new patient; IntegrityError if a concurrent
+    first sign-in got there first."""
+    email = User.objects.normalize_email(identity.email)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email=email).first()
+        if user is None:
+            user = _social_user_create(identity, email)
+        elif not _may_link(user=user, provider=identity.provider):
+            raise AuthenticationError(
+                "An account with this email signs in with a password: sign in with it first.", "account_exists"
+            )
+        SocialAccount.objects.create(user=user, provider=identity.provider, subject=identity.subject, email=email)
+    return user
+
+
+def social_login(*, identity: Identity) -> User:
+    """The account a verified provider identity signs in to: linked before, linked now, or a new patient."""
+    linked = SocialAccount.objects.select_related("user").filter(provider=identity.provider, subject=identity.subject)
+    account = linked.first()
+    if account is not None:
+        user = account.user
+    elif not identity.email_verified:
+        raise AuthenticationError("The provider has not verified this email address.", "email_not_verified")
+    else:
+        try:
+            user = _social_link(identity)
+        except IntegrityError:
+            # A concurrent first sign-in (same subject, or same email) committed first: look again, once.
+            account = linked.first()
+            user = account.user if account is not None else _social_link(identity)
+    if not user.is_active:
+        raise AuthenticationError("This account is not active.", "account_inactive")
+    return user
 
 
 # --- Tokens ------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from phonenumber_field import modelfields as phone_model
+from phonenumber_field import serializerfields as phone_serializer
 from rest_framework import serializers
 
 # The largest id a database integer column holds; a bigger one cannot name anything.
@@ -113,6 +115,21 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class PhoneNumberField(phone_serializer.PhoneNumberField, StrictCharField):
+    """A phone number as a JSON string, stored and shown in E.164 (`+442071838750`); "" for none.
+
+    International format only (unless PHONENUMBER_DEFAULT_REGION names a country for national numbers):
+    an SMS gateway needs the country code, and guessing it is how messages reach strangers.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        number = super().to_internal_value(data)
+        return number.as_e164 if number else ""
+
+    def to_representation(self, value: object) -> str:
+        return str(value) if value else ""
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset; a naive datetime is rejected instead of being read in the server's zone."""
 
@@ -180,5 +197,6 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
         models.EmailField: StrictEmailField,
+        phone_model.PhoneNumberField: PhoneNumberField,
         **dict.fromkeys(INTEGER_COLUMNS, StrictIntegerField),
     }

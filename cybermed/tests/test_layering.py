@@ -1,4 +1,5 @@
-"""Dependencies point down only: cybermed <- users <- appointments <- consultations <- notifications <- messaging.
+"""Dependencies point down only: cybermed <- users <- appointments <- consultations <- notifications <- payments
+<- messaging <- fhir_api.
 
 Every module of each app, its tests and migrations included, is parsed (imports inside functions count
 too): an app may import the apps below it, never one above. The project's shared plumbing (cybermed)
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["cybermed", "users", "appointments", "consultations", "notifications", "payments", "messaging"]
+LAYERS = ["cybermed", "users", "appointments", "consultations", "notifications", "payments", "messaging", "fhir_api"]
 # Where the project composes the apps: these look at every layer by design.
 COMPOSITION = ["cybermed/urls.py", "cybermed/asgi.py", "cybermed/settings.py", "cybermed/management", "cybermed/tests"]
 

@@ -16,7 +16,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 class NotificationPreferenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = NotificationPreference
-        fields = ["email_enabled", "reminders_enabled"]
+        fields = ["email_enabled", "reminders_enabled", "sms_enabled"]
 
 
 class ReadAllResultSerializer(serializers.Serializer):
@@ -46,3 +46,11 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "doctor", "start_date", "end_date", "created_at"]
         read_only_fields = ["id", "created_at"]
         validators: list = []  # the duplicate entry is a 409 from the service, not a 400
+
+
+class TwilioStatusSerializer(serializers.Serializer):
+    """The fields of Twilio's status callback we read (it sends more, which are signed and ignored)."""
+
+    MessageSid = serializers.CharField(max_length=64)
+    MessageStatus = serializers.CharField(max_length=32)
+    ErrorCode = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")

@@ -1,15 +1,20 @@
+from django.conf import settings
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
-from cybermed.api.schema import conflict
+from cybermed.api.schema import conflict, error
 from cybermed.exceptions import AlreadyExists
 from notifications import selectors, services
 from notifications.api.filters import NotificationFilter
@@ -17,10 +22,13 @@ from notifications.api.serializers import (
     NotificationPreferenceSerializer,
     NotificationSerializer,
     ReadAllResultSerializer,
+    TwilioStatusSerializer,
     UnreadCountSerializer,
     WaitlistEntrySerializer,
 )
 from notifications.models import Notification, WaitlistEntry
+from notifications.sms import twilio_signature
+from notifications.sms.backends.twilio import twilio_status
 from users.api.permissions import IsPatient
 
 
@@ -103,7 +111,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def preferences(self, request: Request) -> Response:
         """My notification preferences
 
-        Email and reminder switches (both on until changed).
+        Email and reminder switches (both on until changed), and SMS (off until the user opts in: then
+        confirmations and reminders also go by text to `phone_number`, without medical details).
         """
         preference = services.notification_preference_get(user=request.user)
         return Response(NotificationPreferenceSerializer(preference).data)
@@ -158,3 +167,46 @@ class WaitlistEntryViewSet(
 
     def perform_destroy(self, instance: WaitlistEntry) -> None:
         services.waitlist_entry_delete(entry=instance)
+
+
+class TwilioStatusCallbackView(APIView):
+    """Twilio's delivery reports for the SMS we sent."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [FormParser]
+
+    @extend_schema(
+        request=TwilioStatusSerializer,
+        responses={204: None, 403: error("The X-Twilio-Signature header is missing or wrong.")},
+    )
+    def post(self, request: Request) -> Response:
+        """Twilio SMS status callback
+
+        Called by Twilio (form-encoded), not by clients: the `StatusCallback` of every SMS we send. The
+        `X-Twilio-Signature` header must be Twilio's HMAC-SHA1 of `SITE_URL` + this path and the sorted
+        form fields under `TWILIO_AUTH_TOKEN`, else 403. Reports for unknown messages or statuses are
+        accepted and ignored (204), so Twilio does not retry them.
+        """
+        # A form body is a QueryDict (names may repeat); no body at all is DRF's empty dict.
+        form = request.data if isinstance(request.data, QueryDict) else QueryDict()
+        params = [(name, value) for name, values in form.lists() for value in values]
+        signed = twilio_signature.is_valid(
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            url=settings.SITE_URL + request.get_full_path(),
+            params=params,
+            header=request.headers.get("X-Twilio-Signature", ""),
+        )
+        if not signed:
+            raise PermissionDenied("Invalid Twilio signature.")
+        report = TwilioStatusSerializer(data=form)
+        report.is_valid(raise_exception=True)
+        ours = twilio_status(report.validated_data["MessageStatus"])
+        if ours is not None:
+            code = report.validated_data["ErrorCode"]
+            services.sms_delivery_report(
+                provider_id=report.validated_data["MessageSid"],
+                status=ours,
+                error=f"Twilio error {code}" if code else "",
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

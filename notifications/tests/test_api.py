@@ -219,18 +219,18 @@ def test_user_reads_default_preferences(client_for, patient):
     r = client_for(patient).get(f"{URL}preferences/")
 
     assert r.status_code == 200
-    assert r.json() == {"email_enabled": True, "reminders_enabled": True}
+    assert r.json() == {"email_enabled": True, "reminders_enabled": True, "sms_enabled": False}
 
 
 def test_user_switches_email_off(client_for, patient, other_patient):
     r = client_for(patient).patch(f"{URL}preferences/", {"email_enabled": False}, format="json")
 
     assert r.status_code == 200
-    assert r.json() == {"email_enabled": False, "reminders_enabled": True}
+    assert r.json() == {"email_enabled": False, "reminders_enabled": True, "sms_enabled": False}
     assert NotificationPreference.objects.get(user=patient).email_enabled is False
     assert not NotificationPreference.objects.filter(user=other_patient, email_enabled=False).exists()
     again = client_for(patient).patch(f"{URL}preferences/", {"reminders_enabled": False}, format="json")
-    assert again.json() == {"email_enabled": False, "reminders_enabled": False}
+    assert again.json() == {"email_enabled": False, "reminders_enabled": False, "sms_enabled": False}
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,11 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/auth/activate/"),
     ("post", "/api/auth/activate/resend/"),
     ("post", "/api/payments/paypal/webhook/"),  # PayPal calls it: authenticated by its verified signature
+    ("post", "/api/auth/social/{provider}/"),
+    # FHIR clients read the CapabilityStatement before they authenticate.
+    ("get", "/fhir/metadata"),
+    # Twilio's delivery reports: authenticated by their signature (a wrong one is a 403).
+    ("post", "/api/sms/twilio/status/"),
 }
 
 

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from cybermed.api.fields import (
     MoneyField,
+    PhoneNumberField,
     StrictCharField,
     StrictEmailField,
     StrictIdField,
@@ -18,6 +19,7 @@ from cybermed.api.fields import (
 from cybermed.currencies import PAYPAL_CURRENCIES
 from users.choices import Gender, Role
 from users.models import MAX_NOTICE_HOURS, DoctorProfile, PatientProfile, Specialty, User
+from users.models import E164_HELP, DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
 
 BIO_MAX_LENGTH = 5000
@@ -79,7 +81,7 @@ class RegisterSerializer(serializers.Serializer):
     last_name = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True, default="")
-    phone_number = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    phone_number = PhoneNumberField(required=False, allow_blank=True, default="", help_text=E164_HELP)
 
     def validate_email(self, value: str) -> str:
         email = User.objects.normalize_email(value)
@@ -91,6 +93,15 @@ class RegisterSerializer(serializers.Serializer):
 class LoginSerializer(serializers.Serializer):
     email = StrictCharField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class SocialLoginSerializer(serializers.Serializer):
+    id_token = StrictCharField(
+        max_length=16384, help_text="The OpenID Connect ID token the provider issued to the app."
+    )
+    nonce = StrictCharField(
+        max_length=512, required=False, help_text="The nonce the app sent to the provider; the token must carry it."
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):

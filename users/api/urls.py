@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="auth-register"),
     path("auth/login/", views.LoginView.as_view(), name="auth-login"),
     path("auth/login/refresh/", views.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/social/<str:provider>/", views.SocialLoginView.as_view(), name="auth-social"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
     path("auth/password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),

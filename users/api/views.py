@@ -1,6 +1,7 @@
 """HTTP for accounts, profiles, specialties and the doctor directory. Rules live in services."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 
 from cybermed.api.parsers import JSONParser
 from cybermed.api.schema import error
-from users import selectors, services
+from users import selectors, services, social
 from users.api.filters import DoctorFilter
 from users.api.permissions import IsDoctor, IsPatient, IsStaff
 from users.api.serializers import (
@@ -27,6 +28,7 @@ from users.api.serializers import (
     PatientProfileSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SocialLoginSerializer,
     SpecialtySerializer,
     TokenPairSerializer,
     UidTokenSerializer,
@@ -80,6 +82,45 @@ class LoginView(PublicView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_authenticate(**serializer.validated_data)
+        return Response(services.token_pair_for(user=user))
+
+
+PROVIDER_UNAVAILABLE = {
+    "detail": "The sign-in provider cannot be reached; try again shortly.",
+    "code": "provider_unavailable",
+}
+
+
+class SocialLoginView(PublicView):
+    serializer_class = SocialLoginSerializer
+    throttle_scope = "login"
+
+    @extend_schema(
+        responses={
+            200: TokenPairSerializer,
+            401: error("`invalid_id_token`, `email_not_verified`, `account_exists` or `account_inactive`."),
+            503: error("`provider_unavailable`: the provider's keys could not be fetched."),
+        }
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        """Exchange a Google, Apple or OpenID Connect ID token for an access and a refresh token.
+
+        The same tokens as password login. `provider` is `google`, `apple` or `oidc` (404 unless
+        configured). The token's signature (the provider's published keys), issuer, audience (our client
+        id), expiry and, when `nonce` is sent, nonce are checked, and the email must be verified. A new
+        email creates an activated patient; an existing account is linked only if it has no password or
+        was created by the same provider (else 401 `account_exists`: sign in with the password).
+        """
+        configured = social.providers().get(provider)
+        if configured is None:
+            raise Http404
+        serializer = SocialLoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            identity = social.verify_id_token(provider=configured, **serializer.validated_data)
+        except social.ProviderUnavailable:
+            return Response(PROVIDER_UNAVAILABLE, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "30"})
+        user = services.social_login(identity=identity)
         return Response(services.token_pair_for(user=user))
 
 
