@@ -17,8 +17,7 @@ from calendars.selectors import invitation_appointment
 from notifications.choices import Kind, SmsStatus
 from notifications.formatting import format_local
 from notifications.models import Notification, NotificationPreference
-from notifications.services import notifications_prune, reminders_send
-from notifications.services import notification_sms_send
+from notifications.services import notification_sms_send, notifications_prune, reminders_send
 from users.links import home_link
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,7 @@ from cybermed.api.fields import (
 )
 from cybermed.currencies import PAYPAL_CURRENCIES
 from users.choices import Gender, Role
-from users.models import MAX_NOTICE_HOURS, DoctorProfile, PatientProfile, Specialty, User
-from users.models import E164_HELP, DoctorProfile, PatientProfile, Specialty, User
+from users.models import E164_HELP, MAX_NOTICE_HOURS, DoctorProfile, PatientProfile, Specialty, User
 from users.pictures import picture_clean
 
 BIO_MAX_LENGTH = 5000
