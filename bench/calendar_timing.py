@@ -8,10 +8,13 @@ The issue's target: a busy doctor's feed at 1M appointments, p95 <= 200 ms and <
 every other event's VEVENT comes from the cache), "warm" serves the body cached under its ETag, "304" is a
 calendar app revalidating with If-None-Match. Run it against a database filled by `manage.py seed_bench`;
 it creates one feed token for the doctor (rotating any earlier one) and, in "changed", moves one
-appointment's `updated_at`; nothing else is written.
+appointment's `updated_at`. `--pad-to N` first adds appointments to that doctor (free weekday slots of their
+grid, 09:00-17:00 in their zone, each with a patient who has none) until the feed window holds N: the
+seed's busiest doctor has about 650 in the window, the issue's busy feed about 2,000.
 """
 
 import argparse
+import datetime as dt
 import statistics
 import sys
 import time
@@ -36,9 +39,41 @@ from calendars.services import calendar_feed_rotate  # noqa: E402
 from users.models import User  # noqa: E402
 
 
+def pad_feed(doctor: User, target: int, now: dt.datetime) -> int:
+    """Add appointments to `doctor` on free slots of their grid until the feed window holds `target`."""
+    window = Appointment.objects.filter(doctor=doctor, start__gte=now - PAST, start__lte=now + AHEAD)
+    missing = target - window.count()
+    if missing <= 0:
+        return 0
+    taken = set(window.values_list("start", flat=True))
+    patients = iter(
+        User.objects.filter(role="patient", appointments_as_patient__isnull=True).values_list("pk", flat=True)
+    )
+    profile = doctor.doctor_profile
+    zone, length = profile.zone, dt.timedelta(minutes=profile.slot_minutes)
+    rows = []
+    day = (now - PAST).astimezone(zone).date() + dt.timedelta(days=1)
+    while len(rows) < missing and day < (now + AHEAD).astimezone(zone).date():
+        if day.weekday() < 5:
+            start = dt.datetime.combine(day, dt.time(9), tzinfo=zone)
+            while start + length <= dt.datetime.combine(day, dt.time(17), tzinfo=zone) and len(rows) < missing:
+                if start not in taken:
+                    status = "completed" if start < now else "confirmed"
+                    rows.append(
+                        Appointment(
+                            doctor=doctor, patient_id=next(patients), start=start, end=start + length, status=status
+                        )
+                    )
+                start += length
+        day += dt.timedelta(days=1)
+    Appointment.objects.bulk_create(rows)
+    return len(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pad-to", type=int, default=0, help="first give the busiest doctor this many in the window")
     args = parser.parse_args()
     now = timezone.now()
     in_window = Appointment.objects.filter(start__gte=now - PAST, start__lte=now + AHEAD)
@@ -46,6 +81,9 @@ def main() -> None:
     if busiest is None:
         sys.exit("no appointments in the feed window: run manage.py seed_bench first")
     doctor = User.objects.get(pk=busiest["doctor_id"])
+    if args.pad_to:
+        print(f"added {pad_feed(doctor, args.pad_to, now)} appointments to doctor {doctor.pk}")
+        busiest["n"] = in_window.filter(doctor=doctor).count()
     url = f"/calendar/{calendar_feed_rotate(user=doctor)}.ics"
     client = APIClient(HTTP_HOST="localhost")
     first = client.get(url)

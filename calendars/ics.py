@@ -11,7 +11,7 @@ referred are CANCELLED (a referral's new appointment is an event of its own).
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -21,6 +21,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 from appointments.choices import Status
 from appointments.models import Appointment
+from calendars.selectors import EventVersion
 from users.choices import Role
 from users.models import User
 
@@ -46,12 +47,16 @@ def uid_of(appointment_id: int) -> str:
     return f"appointment-{appointment_id}@{host}"
 
 
-def _zone(appointment: Appointment) -> zoneinfo.ZoneInfo:
-    profile = getattr(appointment.doctor, "doctor_profile", None)
+def _zone_named(name: str | None) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(profile.timezone if profile is not None else "UTC")
+        return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
+
+
+def _zone(appointment: Appointment) -> zoneinfo.ZoneInfo:
+    profile = getattr(appointment.doctor, "doctor_profile", None)
+    return _zone_named(profile.timezone if profile is not None else None)
 
 
 def _name(user: User) -> str:
@@ -114,40 +119,61 @@ def _calendar(events: Iterable[Event], *, method: str, name: str | None = None) 
     return cal
 
 
-def _event_key(appointment: Appointment, viewer: User) -> str:
+def _event_key(pk: int, doctor_id: int, updated_at: dt.datetime, sequence: int, viewer: User) -> str:
     # Every save moves updated_at, so a changed appointment gets a new key; the side decides the SUMMARY.
-    side = "d" if viewer.pk == appointment.doctor_id else "p"
-    return f"calendars:event:{appointment.pk}:{side}:{appointment.updated_at.timestamp():.6f}:{appointment.sequence}"
+    side = "d" if viewer.pk == doctor_id else "p"
+    return f"calendars:event:{pk}:{side}:{updated_at.timestamp():.6f}:{sequence}"
 
 
-def _events_bytes(appointments: list[Appointment], viewer: User) -> list[bytes]:
-    """Each VEVENT serialized once per version: icalendar needs about 1 ms per event, a busy feed has 2,000."""
-    keys = [_event_key(a, viewer) for a in appointments]
+def _events_bytes(
+    versions: list[EventVersion], viewer: User, load: Callable[[list[int]], list[Appointment]]
+) -> list[bytes]:
+    """Each VEVENT serialized once per version: icalendar needs about 1 ms per event, a busy feed has 2,000.
+
+    The keys come from the versions alone; only the events missing from the cache are loaded (`load`) and
+    rendered, so a feed after one change hydrates one appointment, not two thousand.
+    """
+    keys = [_event_key(v.pk, v.doctor_id, v.updated_at, v.sequence, viewer) for v in versions]
     cached = cache.get_many(keys)
-    missing = {}
-    for key, appointment in zip(keys, appointments, strict=True):
-        if key not in cached:
-            missing[key] = event_of(appointment, viewer=viewer).to_ical()
+    missing = [v.pk for v, key in zip(versions, keys, strict=True) if key not in cached]
+    rendered: dict[int, bytes] = {}
     if missing:
-        cache.set_many(missing, EVENT_CACHE_SECONDS)
-    return [cached.get(key) or missing[key] for key in keys]
+        fresh = {}
+        for appointment in load(missing):
+            # Keyed by the row as loaded: had it changed since the versions were read, its newer bytes
+            # are cached under its newer key (and shown now), never under the older one.
+            key = _event_key(
+                appointment.pk, appointment.doctor_id, appointment.updated_at, appointment.sequence, viewer
+            )
+            fresh[key] = rendered[appointment.pk] = event_of(appointment, viewer=viewer).to_ical()
+        cache.set_many(fresh, EVENT_CACHE_SECONDS)
+    # An appointment that left the feed between the two reads (none loaded for it) is left out.
+    return [
+        cached[key] if key in cached else rendered[v.pk]
+        for v, key in zip(versions, keys, strict=True)
+        if key in cached or v.pk in rendered
+    ]
 
 
-def feed_calendar(appointments: Iterable[Appointment], *, viewer: User) -> bytes:
-    """The subscribed feed: METHOD:PUBLISH, refreshed hourly by clients that honour the hints."""
-    appointments = list(appointments)
+def feed_calendar(
+    versions: list[EventVersion], *, viewer: User, load: Callable[[list[int]], list[Appointment]]
+) -> bytes:
+    """The subscribed feed: METHOD:PUBLISH, refreshed hourly by clients that honour the hints.
+
+    `versions` are the feed's events in order; `load(ids)` returns the appointments not yet rendered.
+    """
     cal = _calendar([], method="PUBLISH", name="CyberMed")
     # RFC 7986 REFRESH-INTERVAL, and the older X-PUBLISHED-TTL that Outlook and Apple read.
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))  # an X- property: its type is not known, so say it
-    if appointments:
-        first = min(a.start for a in appointments).date() - ZONE_MARGIN
-        last = max(a.start for a in appointments).date() + ZONE_MARGIN
+    if versions:
+        first = min(v.start for v in versions).date() - ZONE_MARGIN
+        last = max(v.start for v in versions).date() + ZONE_MARGIN
         # UTC times are written with Z and need no VTIMEZONE.
-        for zone in sorted({_zone(a) for a in appointments} - {zoneinfo.ZoneInfo("UTC")}, key=str):
+        for zone in sorted({_zone_named(v.timezone) for v in versions} - {zoneinfo.ZoneInfo("UTC")}, key=str):
             cal.add_component(Timezone.from_tzinfo(zone, first_date=first, last_date=last))
     head, end = cal.to_ical().rsplit(b"END:VCALENDAR", 1)
-    return b"".join([head, *_events_bytes(appointments, viewer), b"END:VCALENDAR", end])
+    return b"".join([head, *_events_bytes(versions, viewer, load), b"END:VCALENDAR", end])
 
 
 def event_calendar(appointment: Appointment, *, viewer: User) -> bytes:

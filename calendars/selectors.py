@@ -96,7 +96,34 @@ def calendar_version(*, appointments: QuerySet[Appointment]) -> CalendarVersion:
     return CalendarVersion(count=values["count"], id_sum=values["ids"] or 0, last_modified=values["last"])
 
 
-def calendar_events(*, appointments: QuerySet[Appointment]) -> list[Appointment]:
+@dataclass(frozen=True)
+class EventVersion:
+    """One version of a calendar's event: what names its cached VEVENT, and what the VTIMEZONEs need.
+
+    Read as plain values (one light query) so that a feed whose events are cached loads no model rows.
+    """
+
+    pk: int
+    doctor_id: int
+    start: dt.datetime
+    updated_at: dt.datetime
+    sequence: int
+    timezone: str | None  # the doctor's zone
+
+
+def calendar_event_versions(*, appointments: QuerySet[Appointment]) -> list[EventVersion]:
+    return [
+        EventVersion(*row)
+        for row in appointments.values_list(
+            "pk", "doctor_id", "start", "updated_at", "sequence", "doctor__doctor_profile__timezone"
+        )
+    ]
+
+
+def calendar_events(*, appointments: QuerySet[Appointment], ids: list[int] | None = None) -> list[Appointment]:
+    """The appointments as an event needs them (names, clinic, zone); only those of `ids` if given."""
+    if ids is not None:
+        appointments = appointments.filter(pk__in=ids)
     return list(_with_event_columns(appointments))
 
 

@@ -200,6 +200,34 @@ def test_feed_queries_capped_whatever_the_size(anonymous, django_assert_max_num_
     assert len(events(r.content)) == 60
 
 
+def test_feed_after_one_change_renders_and_loads_only_that_event(anonymous, monkeypatch, feed_token):
+    from calendars import ics, selectors
+
+    doctor, patient = DoctorFactory(), PatientFactory()
+    appointments = [appointment(doctor, patient, NOW + dt.timedelta(days=1 + i)) for i in range(8)]
+    path = feed_path(feed_token(doctor))
+    first = anonymous.get(path)
+    rendered, loaded = [], []
+    event_of, calendar_events = ics.event_of, selectors.calendar_events
+    monkeypatch.setattr(ics, "event_of", lambda a, **kw: rendered.append(a.pk) or event_of(a, **kw))
+    monkeypatch.setattr(selectors, "calendar_events", lambda **kw: loaded.extend(kw["ids"]) or calendar_events(**kw))
+    moved = appointments[3]
+    type(moved).objects.filter(pk=moved.pk).update(location="Room 7", updated_at=NOW + dt.timedelta(seconds=5))
+    second = anonymous.get(path)
+    assert (rendered, loaded) == ([moved.pk], [moved.pk])
+    assert second.content.count(b"BEGIN:VEVENT") == 8
+    assert b"Room 7" in second.content
+    assert b"Room 7" not in first.content
+
+    # Every other event's bytes are the ones served before.
+    def others(content: bytes) -> list[bytes]:
+        blocks = re.findall(rb"BEGIN:VEVENT.*?END:VEVENT", content, re.S)
+        return [block for block in blocks if f"appointment-{moved.pk}@".encode() not in block]
+
+    assert len(others(second.content)) == 7
+    assert others(second.content) == others(first.content)
+
+
 # --- Conditional requests ---------------------------------------------------------------------------
 
 
