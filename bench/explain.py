@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import RESULTS, server_env  # noqa: E402
+from bench.run import RESULTS, busiest_users, server_env  # noqa: E402
 
 KEY = re.compile(r"(Scan|Sort|Limit|Join|Loop|Aggregate|Rows Removed|Index Cond|Filter|Execution Time|Heap Fetches)")
 
@@ -39,33 +39,17 @@ def main() -> None:
 
     django.setup()
     from django.db import connection, transaction
-    from django.db.models import Count, Exists, OuterRef, Q
+    from django.db.models import Exists, OuterRef, Q
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    from appointments.choices import ACTIVE_STATUSES
     from appointments.models import Appointment
     from bench.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from users.models import DoctorProfile, User
 
     today = dt.datetime.now(dt.UTC).date()
-    by_count = Appointment.objects.values("doctor").annotate(n=Count("id")).order_by("-n", "doctor")
-    busy_doctor = User.objects.get(pk=by_count.first()["doctor"])
-    busy_patient = User.objects.get(
-        pk=Appointment.objects.values("patient").annotate(n=Count("id")).order_by("-n", "patient").first()["patient"]
-    )
-    slots_doctor = (
-        Appointment.objects.filter(
-            status__in=ACTIVE_STATUSES,
-            start__gte=dt.datetime.now(dt.UTC),
-            doctor__doctor_profile__is_verified=True,
-            doctor__doctor_profile__slot_minutes=30,
-        )
-        .values("doctor")
-        .annotate(n=Count("id"))
-        .order_by("-n", "doctor")
-        .first()["doctor"]
-    )
+    busy_doctor_id, busy_patient_id, slots_doctor = busiest_users()
+    busy_doctor, busy_patient = User.objects.get(pk=busy_doctor_id), User.objects.get(pk=busy_patient_id)
     specialty = DoctorProfile.objects.filter(is_verified=True).values_list("specialty_id", flat=True).first()
     idle = (
         User.objects.filter(role="patient", email__endswith=f"@{BENCH_DOMAIN}")

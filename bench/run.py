@@ -258,11 +258,36 @@ def worker_memory(master_pid: int) -> list[dict]:
 
 
 # --- Fixtures -------------------------------------------------------------------------------------
-def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
-    """Pick users and doctors from the database, log them in once, and build each scenario's requests."""
-    from django.db.models import Count, Exists, OuterRef, Q
+def busiest_users(*, slots_before: dt.datetime | None = None) -> tuple[int, int, int]:
+    """Ids of the doctor and of the patient with the most appointments (the longest lists), and of the verified
+    30-minute doctor with the most active upcoming appointments (before `slots_before`): the slowest slot list."""
+    from django.db.models import Count, QuerySet
 
     from appointments.choices import ACTIVE_STATUSES
+    from appointments.models import Appointment
+
+    def most(column: str, rows: QuerySet) -> int:
+        return rows.values(column).annotate(n=Count("id")).order_by("-n", column).first()[column]
+
+    upcoming = Appointment.objects.filter(
+        status__in=ACTIVE_STATUSES,
+        start__gte=dt.datetime.now(dt.UTC),
+        doctor__doctor_profile__is_verified=True,
+        doctor__doctor_profile__slot_minutes=30,
+    )
+    if slots_before is not None:
+        upcoming = upcoming.filter(start__lt=slots_before)
+    return (
+        most("doctor", Appointment.objects.all()),
+        most("patient", Appointment.objects.all()),
+        most("doctor", upcoming),
+    )
+
+
+def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
+    """Pick users and doctors from the database, log them in once, and build each scenario's requests."""
+    from django.db.models import Exists, OuterRef, Q
+
     from appointments.models import Appointment
     from bench.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from users.choices import Role
@@ -272,26 +297,8 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
     bench_users = User.objects.filter(email__endswith=f"@{BENCH_DOMAIN}", is_active=True)
     if not bench_users.exists():
         raise SystemExit("no bench users: run `manage.py seed_bench --settings bench.settings` on this database first")
-    busy_doctor = (
-        Appointment.objects.values("doctor").annotate(n=Count("id")).order_by("-n", "doctor").first()["doctor"]
-    )
-    busy_patient = (
-        Appointment.objects.values("patient").annotate(n=Count("id")).order_by("-n", "patient").first()["patient"]
-    )
     horizon = dt.datetime.combine(today + dt.timedelta(days=62), dt.time(), dt.UTC)
-    slots_doctor = (
-        Appointment.objects.filter(
-            status__in=ACTIVE_STATUSES,
-            start__gte=dt.datetime.now(dt.UTC),
-            start__lt=horizon,
-            doctor__doctor_profile__is_verified=True,
-            doctor__doctor_profile__slot_minutes=30,
-        )
-        .values("doctor")
-        .annotate(n=Count("id"))
-        .order_by("-n", "doctor")
-        .first()["doctor"]
-    )
+    busy_doctor, busy_patient, slots_doctor = busiest_users(slots_before=horizon)
     verified = DoctorProfile.objects.filter(is_verified=True, user__in=bench_users).exclude(
         user_id__in=[busy_doctor, slots_doctor]
     )

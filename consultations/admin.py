@@ -13,7 +13,7 @@ from consultations import services
 from consultations.audit import access_log_record, client_ip
 from consultations.choices import AccessAction, AccessChannel
 from consultations.models import CONTENT_FIELDS, Consultation, ConsultationAccessLog
-from cybermed.admin import ReadOnlyAdmin
+from cybermed.admin import AuditedReadsMixin, ReadOnlyAdmin
 
 
 class ConsultationAdminForm(forms.ModelForm):
@@ -42,7 +42,7 @@ def _audit(request: HttpRequest, consultations: Any, action: AccessAction) -> No
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(SimpleHistoryAdmin):
+class ConsultationAdmin(AuditedReadsMixin, SimpleHistoryAdmin):
     form = ConsultationAdminForm
     list_display = ["id", "appointment", "doctor", "patient", "review_date", "created_at", "updated_at"]
     list_select_related = ["appointment", "doctor", "patient"]
@@ -74,20 +74,8 @@ class ConsultationAdmin(SimpleHistoryAdmin):
             **{name: getattr(obj, name) for name in CONTENT_FIELDS},
         )
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
-        if changelist is not None:
-            _audit(request, changelist.result_list, AccessAction.LIST)
-        return response
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            _audit(request, [response.context_data["original"]], AccessAction.VIEW)
-        return response
+    def record_reads(self, request: HttpRequest, objects: Any, *, listing: bool) -> None:
+        _audit(request, objects, AccessAction.LIST if listing else AccessAction.VIEW)
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
         response = super().history_view(request, object_id, extra_context)

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from consultations.choices import AccessAction, AccessChannel
 from cybermed.api.parsers import BoundedJSONDecoder
+from cybermed.querysets import AppendOnlyError, AppendOnlyQuerySet
 
 # Bounds for the structured prescriptions list (shared by the API serializer and the admin form).
 PRESCRIPTION_FIELD_MAX_LENGTHS: dict[str, int] = {
@@ -97,18 +98,6 @@ class Consultation(models.Model):
         return f"Consultation #{self.pk} (appointment #{self.appointment_id})"
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an audit row."""
-
-
-class ConsultationAccessLogQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("Consultation access log rows cannot be changed.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Consultation access log rows cannot be deleted.")
-
-
 class ConsultationAccessLog(models.Model):
     """Who read, created or changed which consultation, when and from where. No medical content.
 
@@ -129,7 +118,7 @@ class ConsultationAccessLog(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = ConsultationAccessLogQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

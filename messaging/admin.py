@@ -7,11 +7,11 @@ and a superuser who opens them leaves a trace (MessageAccessLog), as consultatio
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from consultations.audit import client_ip
 from consultations.choices import AccessAction
+from cybermed.admin import AuditedReadsMixin, ReadOnlyAdmin, ReadOnlyInline
 from messaging.models import Message, MessageAccessLog, Thread
 
 
@@ -26,44 +26,27 @@ def _record(request: HttpRequest, action: AccessAction, *, threads: Any = (), me
         MessageAccessLog.objects.bulk_create(rows)
 
 
-class SuperuserReadOnlyAdmin(admin.ModelAdmin):
+class SuperuserReadOnlyAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     model = Message
     fields = ["id", "sender", "created_at", "status", "body"]
     readonly_fields = fields
     ordering = ["-id"]
-    extra = 0
-    can_delete = False
     show_change_link = False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Thread)
-class ThreadAdmin(SuperuserReadOnlyAdmin):
+class ThreadAdmin(AuditedReadsMixin, SuperuserReadOnlyAdmin):
     list_display = ["id", "patient", "doctor", "updated_at", "created_at"]
     list_select_related = ["patient", "doctor"]
     search_fields = ["patient__email", "doctor__email"]
@@ -71,44 +54,20 @@ class ThreadAdmin(SuperuserReadOnlyAdmin):
     readonly_fields = fields
     inlines = [MessageInline]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
-        if changelist is not None:
-            _record(request, AccessAction.LIST, threads=changelist.result_list)
-        return response
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            _record(request, AccessAction.VIEW, threads=[Thread(pk=unquote(object_id))])
-        return response
+    def record_reads(self, request: HttpRequest, objects: Any, *, listing: bool) -> None:
+        _record(request, AccessAction.LIST if listing else AccessAction.VIEW, threads=objects)
 
 
 @admin.register(Message)
-class MessageAdmin(SuperuserReadOnlyAdmin):
+class MessageAdmin(AuditedReadsMixin, SuperuserReadOnlyAdmin):
     list_display = ["id", "thread", "sender", "status", "created_at"]
     list_select_related = ["thread", "sender"]
     list_filter = ["status"]
     fields = ["thread", "sender", "status", "body", "created_at", "retracted_at"]
     readonly_fields = fields
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
-        if changelist is not None:
-            _record(request, AccessAction.LIST, messages=changelist.result_list)
-        return response
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            _record(request, AccessAction.VIEW, messages=[response.context_data["original"]])
-        return response
+    def record_reads(self, request: HttpRequest, objects: Any, *, listing: bool) -> None:
+        _record(request, AccessAction.LIST if listing else AccessAction.VIEW, messages=objects)
 
 
 @admin.register(MessageAccessLog)

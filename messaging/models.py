@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from consultations.choices import AccessAction
-from consultations.models import AppendOnlyError
+from cybermed.querysets import AppendOnlyQuerySet
 from messaging.choices import MessageStatus
 
 MAX_BODY_LENGTH = 5000
@@ -80,14 +80,6 @@ class Message(models.Model):
         return f"Message #{self.pk} in thread #{self.thread_id}"
 
 
-class MessageAccessLogQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        raise AppendOnlyError("Message access log rows cannot be changed.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Message access log rows cannot be deleted.")
-
-
 class MessageAccessLog(models.Model):
     """Who opened which thread's messages in the admin, when and from where (the API never lets staff in).
 
@@ -105,7 +97,7 @@ class MessageAccessLog(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = MessageAccessLogQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -4,20 +4,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from cybermed.admin import ReadOnlyAdmin
 from cybermed.exceptions import DomainConflict, UpstreamUnavailable
 from payments import services
 from payments.models import Payment, PaymentEvent, WebhookEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class PaymentEventInline(admin.TabularInline):

@@ -197,17 +197,16 @@ class AutoSchema(SpectacularAutoSchema):
         if self.view.get_throttles():
             yield "429", error("Too many requests; retry after the seconds given in Retry-After.")
 
-    def _validation_error(self) -> dict:
-        component = ResolvedComponent(
-            name="ValidationError",
-            type=ResolvedComponent.SCHEMA,
-            object="ValidationError",
-            schema=VALIDATION_ERROR_SCHEMA,
-        )
+    def schema_component(self, name: str, schema: dict) -> dict:
+        """Register a hand-written schema as the component `name` (once) and return its $ref."""
+        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
         self.registry.register_on_missing(component)
+        return component.ref
+
+    def _validation_error(self) -> dict:
         error_component = self.resolve_serializer(ErrorSerializer(), "response")
         # A body that cannot be parsed at all is answered with `detail` instead of a field map.
-        return {"anyOf": [component.ref, error_component.ref]}
+        return {"anyOf": [self.schema_component("ValidationError", VALIDATION_ERROR_SCHEMA), error_component.ref]}
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)

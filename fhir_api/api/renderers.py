@@ -1,6 +1,5 @@
 """application/fhir+json responses, errors included (as OperationOutcome), and their OpenAPI description."""
 
-from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -68,14 +67,8 @@ class FhirAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
-        component = ResolvedComponent(
-            name="OperationOutcome",
-            type=ResolvedComponent.SCHEMA,
-            object="OperationOutcome",
-            schema=OPERATION_OUTCOME_SCHEMA,
-        )
-        self.registry.register_on_missing(component)
+        outcome = self.schema_component("OperationOutcome", OPERATION_OUTCOME_SCHEMA)
         for code, response in responses.items():
             if code.startswith(("4", "5")):
-                response["content"] = {FHIR_JSON: {"schema": component.ref}}
+                response["content"] = {FHIR_JSON: {"schema": outcome}}
         return responses

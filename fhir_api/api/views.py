@@ -1,5 +1,7 @@
 """The FHIR R4 read API: thin views over fhir_api.selectors and fhir_api.resources."""
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.http import Http404, QueryDict
@@ -15,6 +17,8 @@ from fhir_api import resources, search, selectors
 from fhir_api.api.renderers import ISSUE_CODE, FhirAutoSchema, FhirJSONRenderer, FhirNegotiation
 from fhir_api.capability import SEARCH_PARAMS, capability_statement
 from fhir_api.search import SearchError
+
+T = TypeVar("T")
 
 # Without `start=lt…`, a Slot search looks this many days ahead of its lower bound.
 DEFAULT_SLOT_DAYS = 7
@@ -57,6 +61,12 @@ class FhirView(APIView):
     # (CORS preflights are answered by the CORS middleware before they reach a view.)
     http_method_names = ["get", "head"]
     schema = FhirAutoSchema()
+
+    def read(self, found: T | None, render: Callable[[T], dict]) -> Response:
+        """A read interaction: the resource rendered from `found`, or 404 when the caller may not see it."""
+        if found is None:
+            raise Http404
+        return Response(render(found))
 
     def base_url(self) -> str:
         return self.request.build_absolute_uri("/fhir/")
@@ -160,10 +170,7 @@ class AppointmentReadView(FhirView):
 
         Anyone who cannot see it in `GET /api/appointments/` gets a 404.
         """
-        appointment = selectors.appointments_visible(user=request.user).filter(pk=pk).first()
-        if appointment is None:
-            raise Http404
-        return Response(resources.appointment(appointment))
+        return self.read(selectors.appointments_visible(user=request.user).filter(pk=pk).first(), resources.appointment)
 
 
 class SlotSearchView(FhirView):
@@ -206,10 +213,7 @@ class ScheduleReadView(FhirView):
         One per doctor in the directory (its id is the doctor's user id); its free slots are
         `GET /fhir/Slot?schedule=Schedule/<id>&start=ge…`.
         """
-        doctor = selectors.schedule_doctor(pk=pk)
-        if doctor is None:
-            raise Http404
-        return Response(resources.schedule(doctor))
+        return self.read(selectors.schedule_doctor(pk=pk), resources.schedule)
 
 
 class PractitionerReadView(FhirView):
@@ -221,10 +225,7 @@ class PractitionerReadView(FhirView):
 
         A doctor in the directory (what `GET /api/doctors/{id}/` shows any signed-in user).
         """
-        doctor = selectors.practitioner_get(pk=pk)
-        if doctor is None:
-            raise Http404
-        return Response(resources.practitioner(doctor))
+        return self.read(selectors.practitioner_get(pk=pk), resources.practitioner)
 
 
 class PatientReadView(FhirView):
@@ -237,10 +238,7 @@ class PatientReadView(FhirView):
         A patient reads only themself; a doctor the patients they have an appointment with (any status);
         staff every patient. Anyone else gets a 404.
         """
-        patient = selectors.patient_get(user=request.user, pk=pk)
-        if patient is None:
-            raise Http404
-        return Response(resources.patient(patient))
+        return self.read(selectors.patient_get(user=request.user, pk=pk), resources.patient)
 
 
 class NotFoundView(FhirView):

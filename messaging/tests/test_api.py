@@ -78,30 +78,27 @@ def test_patient_giving_both_fields_gets_400(client_for, patient, doctor, shared
     assert response.status_code == 400
 
 
-def test_anonymous_gets_401_everywhere(api_client, thread):
+def every_endpoint(thread: Thread) -> list[tuple[str, str]]:
+    """(method, url) of every messaging endpoint, aimed at `thread` and a new message in it."""
     message = MessageFactory(thread=thread)
-    for method, url in [
+    return [
         ("get", "/api/threads/"),
         ("post", "/api/threads/"),
         ("get", messages_url(thread)),
         ("post", messages_url(thread)),
         ("post", f"/api/threads/{thread.pk}/read/"),
         ("post", f"/api/messages/{message.pk}/retract/"),
-    ]:
+    ]
+
+
+def test_anonymous_gets_401_everywhere(api_client, thread):
+    for method, url in every_endpoint(thread):
         assert getattr(api_client, method)(url, {}).status_code == 401, (method, url)
 
 
 def test_staff_gets_403_everywhere(client_for, staff, thread):
-    message = MessageFactory(thread=thread)
     client = client_for(staff)
-    for method, url in [
-        ("get", "/api/threads/"),
-        ("post", "/api/threads/"),
-        ("get", messages_url(thread)),
-        ("post", messages_url(thread)),
-        ("post", f"/api/threads/{thread.pk}/read/"),
-        ("post", f"/api/messages/{message.pk}/retract/"),
-    ]:
+    for method, url in every_endpoint(thread):
         assert getattr(client, method)(url, {"body": "x", "up_to": 1}).status_code == 403, (method, url)
 
 

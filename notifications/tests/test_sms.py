@@ -28,6 +28,8 @@ from notifications.sms import SmsMessage, get_connection
 from notifications.sms.backends import console, filebased
 from notifications.sms.twilio_signature import is_valid, signature
 from notifications.tests import fake_twilio
+from notifications.tests.factories import NotificationFactory
+from users.models import User
 from users.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -203,11 +205,14 @@ def test_signature_check_accepts_only_the_exact_signed_request(token, url, param
 # --- the status callback endpoint ---------------------------------------------------------------------------
 
 
+def notification_for(user: User, kind: str = Kind.REMINDER, **data: str) -> Notification:
+    """A notification of `kind` (a reminder, the kind that is texted, unless said) starting on 4 June 2030."""
+    return NotificationFactory(user=user, kind=kind, data={"start": "2030-06-04T10:00:00+00:00", **data})
+
+
 @pytest.fixture
 def delivery(texting_patient):
-    notification = Notification.objects.create(
-        user=texting_patient, kind=Kind.REMINDER, title="t", message="m", data={"start": "2030-06-04T10:00:00+00:00"}
-    )
+    notification = notification_for(texting_patient)
     return SmsDelivery.objects.create(
         notification=notification, to=PHONE, body="b", backend=TWILIO, provider_id="SM1", status=SmsStatus.QUEUED
     )
@@ -378,11 +383,9 @@ def test_patient_not_opted_in_or_without_number_gets_no_sms(
     patient.save()
     NotificationPreference.objects.create(user=patient, sms_enabled=sms_enabled)
     appointment = confirmed_soon(patient)
-    notification = Notification.objects.create(
+    notification = NotificationFactory(
         user=patient,
         kind=Kind.REMINDER,
-        title="t",
-        message="m",
         appointment=appointment,
         data={"start": appointment.start.isoformat(), "timezone": "UTC"},
     )
@@ -404,26 +407,14 @@ def test_patient_with_no_preference_row_gets_no_sms(patient, django_capture_on_c
 
 
 def test_other_kinds_are_not_texted(texting_patient):
-    notification = Notification.objects.create(
-        user=texting_patient,
-        kind=Kind.CONSULTATION_CREATED,
-        title="t",
-        message="m",
-        data={"start": "2030-06-04T10:00:00+00:00", "timezone": "UTC"},
-    )
+    notification = notification_for(texting_patient, Kind.CONSULTATION_CREATED, timezone="UTC")
 
     assert notification_sms_send(notification_id=notification.pk) is None
     assert sms.outbox == []
 
 
 def test_retried_task_texts_once(texting_patient):
-    notification = Notification.objects.create(
-        user=texting_patient,
-        kind=Kind.REMINDER,
-        title="t",
-        message="m",
-        data={"start": "2030-06-04T10:00:00+00:00", "timezone": "Europe/London"},
-    )
+    notification = notification_for(texting_patient, timezone="Europe/London")
 
     first = notification_sms_send(notification_id=notification.pk)
     second = notification_sms_send(notification_id=notification.pk)
@@ -438,9 +429,7 @@ def test_retried_task_texts_once(texting_patient):
 def test_misconfigured_backend_records_a_failed_delivery(texting_patient, settings):
     settings.SMS_BACKEND = TWILIO
     settings.TWILIO_ACCOUNT_SID = ""
-    notification = Notification.objects.create(
-        user=texting_patient, kind=Kind.REMINDER, title="t", message="m", data={"start": "2030-06-04T10:00:00+00:00"}
-    )
+    notification = notification_for(texting_patient)
 
     delivery = notification_sms_send(notification_id=notification.pk)
 
@@ -491,9 +480,7 @@ def test_sms_recipients_query_is_one_per_batch(django_assert_max_num_queries, te
 def test_two_workers_sending_the_same_notification_text_once():
     patient = PatientFactory(phone_number=PHONE)
     NotificationPreference.objects.create(user=patient, sms_enabled=True)
-    notification = Notification.objects.create(
-        user=patient, kind=Kind.REMINDER, title="t", message="m", data={"start": "2030-06-04T10:00:00+00:00"}
-    )
+    notification = notification_for(patient)
 
     results = run_together([lambda: notification_sms_send(notification_id=notification.pk)] * 2)
 

@@ -15,6 +15,7 @@ from cybermed.testing import run_together
 from payments import services
 from payments.choices import PaymentStatus
 from payments.models import Payment
+from users.models import User
 from users.tests.factories import PatientFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -22,33 +23,34 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 10
 
 
-def test_capture_racing_expiry_and_a_new_booking_never_leaves_money_without_a_slot(paypal, paid_doctor):
+def book_with_order(client: APIClient, doctor: User, start: dt.datetime) -> tuple[int, str]:
+    """The client's patient books `start` with the paid `doctor` and opens its PayPal order.
+
+    Returns (appointment id, order id)."""
+    booked = client.post("/api/appointments/", {"doctor": doctor.pk, "start": start.isoformat()}, format="json")
+    appointment_id = booked.json()["id"]
+    return appointment_id, client.post(f"/api/appointments/{appointment_id}/payment/").json()["order_id"]
+
+
+def test_capture_racing_expiry_and_a_new_booking_never_leaves_money_without_a_slot(paypal, paid_doctor, client_for):
     outcomes: Counter[str] = Counter()
     for round_ in range(ROUNDS):
         patient, rival = PatientFactory(), PatientFactory()
         start = next_slot(days=2, hour=8) + dt.timedelta(minutes=30 * round_)
-        client = APIClient()
-        client.force_authenticate(patient)
-        booked = client.post(
-            "/api/appointments/", {"doctor": paid_doctor.pk, "start": start.isoformat()}, format="json"
-        )
-        appointment_id = booked.json()["id"]
-        paypal.approve(client.post(f"/api/appointments/{appointment_id}/payment/").json()["order_id"])
+        appointment_id, order_id = book_with_order(client_for(patient), paid_doctor, start)
+        paypal.approve(order_id)
         Payment.objects.filter(appointment_id=appointment_id).update(
             hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
         )
 
         def capture(patient=patient, appointment_id=appointment_id) -> int:
-            c = APIClient()
-            c.force_authenticate(patient)
-            return c.post(f"/api/appointments/{appointment_id}/payment/capture/").status_code
+            return client_for(patient).post(f"/api/appointments/{appointment_id}/payment/capture/").status_code
 
         def expire() -> int:
             return services.payment_holds_expire()
 
         def rival_books(rival=rival, start=start) -> int:
-            c = APIClient()
-            c.force_authenticate(rival)
+            c = client_for(rival)
             return c.post("/api/appointments/", {"doctor": paid_doctor.pk, "start": start.isoformat()}).status_code
 
         captured, expired, rival_code = run_together([capture, expire, rival_books])
@@ -71,20 +73,15 @@ def test_capture_racing_expiry_and_a_new_booking_never_leaves_money_without_a_sl
     assert sum(outcomes.values()) == ROUNDS
 
 
-def test_eight_concurrent_captures_with_one_key_capture_once(paypal, paid_doctor):
+def test_eight_concurrent_captures_with_one_key_capture_once(paypal, paid_doctor, client_for):
     patient = PatientFactory()
-    client = APIClient()
-    client.force_authenticate(patient)
-    start = next_slot(days=2, hour=9)
-    appointment_id = client.post(
-        "/api/appointments/", {"doctor": paid_doctor.pk, "start": start.isoformat()}, format="json"
-    ).json()["id"]
-    paypal.approve(client.post(f"/api/appointments/{appointment_id}/payment/").json()["order_id"])
+    appointment_id, order_id = book_with_order(client_for(patient), paid_doctor, next_slot(days=2, hour=9))
+    paypal.approve(order_id)
 
     def capture():
-        c = APIClient()
-        c.force_authenticate(patient)
-        r = c.post(f"/api/appointments/{appointment_id}/payment/capture/", headers={"Idempotency-Key": "cap"})
+        r = client_for(patient).post(
+            f"/api/appointments/{appointment_id}/payment/capture/", headers={"Idempotency-Key": "cap"}
+        )
         return r.status_code, r.json()["payment"]["status"]
 
     results = run_together([capture] * 8)
@@ -93,24 +90,16 @@ def test_eight_concurrent_captures_with_one_key_capture_once(paypal, paid_doctor
     assert len(paypal.state.captures) == 1
 
 
-def test_capture_endpoint_racing_the_completed_webhook_pays_once(paypal, paid_doctor):
+def test_capture_endpoint_racing_the_completed_webhook_pays_once(paypal, paid_doctor, client_for):
     from payments.choices import PaymentEventKind
     from payments.tests.fake_paypal import event, signed_headers
 
     patient = PatientFactory()
-    client = APIClient()
-    client.force_authenticate(patient)
-    start = next_slot(days=2, hour=11)
-    appointment_id = client.post(
-        "/api/appointments/", {"doctor": paid_doctor.pk, "start": start.isoformat()}, format="json"
-    ).json()["id"]
-    order_id = client.post(f"/api/appointments/{appointment_id}/payment/").json()["order_id"]
+    appointment_id, order_id = book_with_order(client_for(patient), paid_doctor, next_slot(days=2, hour=11))
     paypal.approve(order_id)
 
     def capture() -> int:
-        c = APIClient()
-        c.force_authenticate(patient)
-        return c.post(f"/api/appointments/{appointment_id}/payment/capture/").status_code
+        return client_for(patient).post(f"/api/appointments/{appointment_id}/payment/capture/").status_code
 
     def webhook(n: int):
         def call() -> int:

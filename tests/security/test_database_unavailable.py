@@ -47,16 +47,8 @@ def test_admin_gets_503_json_while_database_unreachable(staff):
     assert r["X-Content-Type-Options"] == "nosniff"
 
 
-def test_non_database_crash_outside_api_still_500_not_503(staff, monkeypatch):
-    from django.contrib.admin.sites import AdminSite
-
-    def boom(self, request):
-        raise ValueError("not a database problem")
-
-    monkeypatch.setattr(AdminSite, "each_context", boom)
-    client = Client(raise_request_exception=False)
-    client.force_login(staff)
-    assert client.get("/admin/").status_code == 500
+def test_non_database_crash_outside_api_still_500_not_503(crashing_admin):
+    assert crashing_admin(ValueError("not a database problem")).get("/admin/").status_code == 500
 
 
 def test_database_back_serves_again_in_same_process(api_client):

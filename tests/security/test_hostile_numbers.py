@@ -37,19 +37,14 @@ def assert_field_error(response, field: str) -> None:
 # --- id fields: a doctor, a patient, an appointment, a specialty ------------------------------------------
 
 
-def test_patient_booking_with_a_non_integer_doctor_id_is_400_and_books_nothing(client_for, patient, doctor):
+@pytest.mark.parametrize(("booker", "field"), [("patient", "doctor"), ("doctor", "patient")])
+def test_booking_with_a_non_integer_id_of_the_other_party_is_400_and_books_nothing(client_for, booker, field, request):
+    """A patient names the doctor and a doctor the patient; both ids are checked the same way."""
+    client, other = client_for(request.getfixturevalue(booker)), request.getfixturevalue(field)
     start = next_slot(days=3).isoformat()
-    for value in not_integers(doctor.pk):
-        r = send(client_for(patient), "post", "/api/appointments/", {"doctor": value, "start": start})
-        assert_field_error(r, "doctor")
-    assert not Appointment.objects.exists()
-
-
-def test_doctor_booking_with_a_non_integer_patient_id_is_400_and_books_nothing(client_for, patient, doctor):
-    start = next_slot(days=3).isoformat()
-    for value in not_integers(patient.pk):
-        r = send(client_for(doctor), "post", "/api/appointments/", {"patient": value, "start": start})
-        assert_field_error(r, "patient")
+    for value in not_integers(other.pk):
+        r = send(client, "post", "/api/appointments/", {field: value, "start": start})
+        assert_field_error(r, field)
     assert not Appointment.objects.exists()
 
 

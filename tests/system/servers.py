@@ -172,30 +172,12 @@ class Server:
         self.session.close()
 
 
-def start_gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 2, threads: int = 1) -> Server:
-    port = free_port()
-    log_path = log_dir / f"gunicorn-{port}.log"
+def _start_server(name: str, argv: list[str], env: dict[str, str], log_dir: Path, port: int) -> Server:
+    """Start `argv` in its own process group, logging to `log_dir`, and wait until it answers /api/health/."""
+    log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [
-                GUNICORN,
-                "cybermed.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "3",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            argv, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = Server(port=port, process=process, log_path=log_path)
     try:
@@ -204,43 +186,22 @@ def start_gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 2, thre
         server.stop()
         raise
     return server
+
+
+def start_gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 2, threads: int = 1) -> Server:
+    port = free_port()
+    argv = [GUNICORN, "cybermed.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", str(workers), "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "3"]
+    return _start_server("gunicorn", argv, env, log_dir, port)
 
 
 def start_uvicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Server:
     """The production ASGI server (HTTP and /ws/v1/), as the README runs it (DB_CONN_MAX_AGE=0 included)."""
     env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE") or "0"}
     port = free_port()
-    log_path = log_dir / f"uvicorn-{port}.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [
-                UVICORN,
-                "cybermed.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--ws-max-size",
-                "65536",
-                "--timeout-graceful-shutdown",
-                "3",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(port=port, process=process, log_path=log_path)
-    try:
-        wait_healthy(server)
-    except Exception:
-        server.stop()
-        raise
-    return server
+    argv = [UVICORN, "cybermed.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", str(workers), "--ws-max-size", "65536", "--timeout-graceful-shutdown", "3", "--no-access-log"]
+    return _start_server("uvicorn", argv, env, log_dir, port)
 
 
 def wait_healthy(server: Server, timeout: float = 45) -> None:
