@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from consultations.choices import AccessAction, AccessChannel
 from cybermed.api.parsers import BoundedJSONDecoder
-from cybermed.querysets import AppendOnlyError, AppendOnlyQuerySet
+from cybermed.querysets import AppendOnlyModel
 
 # Bounds for the structured prescriptions list (shared by the API serializer and the admin form).
 PRESCRIPTION_FIELD_MAX_LENGTHS: dict[str, int] = {
@@ -98,7 +98,7 @@ class Consultation(models.Model):
         return f"Consultation #{self.pk} (appointment #{self.appointment_id})"
 
 
-class ConsultationAccessLog(models.Model):
+class ConsultationAccessLog(AppendOnlyModel):
     """Who read, created or changed which consultation, when and from where. No medical content.
 
     Append-only: rows are only ever inserted. The actor and consultation are kept as plain ids
@@ -118,19 +118,9 @@ class ConsultationAccessLog(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["consultation", "-at"], name="consult_access_consult_at")]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} of consultation #{self.consultation_id} by user #{self.actor_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("Consultation access log rows cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Consultation access log rows cannot be deleted.")

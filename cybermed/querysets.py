@@ -1,4 +1,4 @@
-"""QuerySets shared by every app."""
+"""QuerySets and abstract models shared by every app."""
 
 from typing import Any
 
@@ -21,3 +21,20 @@ class AppendOnlyQuerySet(models.QuerySet):
 
     def _rows(self) -> str:
         return f"{capfirst(self.model._meta.verbose_name)} rows"
+
+
+class AppendOnlyModel(models.Model):
+    """An audit row: inserted once, never changed or deleted, one at a time or in bulk."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{capfirst(self._meta.verbose_name)} rows cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{capfirst(self._meta.verbose_name)} rows cannot be deleted.")

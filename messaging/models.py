@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from consultations.choices import AccessAction
-from cybermed.querysets import AppendOnlyQuerySet
+from cybermed.querysets import AppendOnlyModel
 from messaging.choices import MessageStatus
 
 MAX_BODY_LENGTH = 5000
@@ -80,7 +80,7 @@ class Message(models.Model):
         return f"Message #{self.pk} in thread #{self.thread_id}"
 
 
-class MessageAccessLog(models.Model):
+class MessageAccessLog(AppendOnlyModel):
     """Who opened which thread's messages in the admin, when and from where (the API never lets staff in).
 
     Append-only and kept by plain ids like consultations' access log, so nothing cascades into it.
@@ -96,8 +96,6 @@ class MessageAccessLog(models.Model):
     )
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -1,7 +1,8 @@
 import pytest
 
 from consultations.choices import AccessAction, AccessChannel
-from consultations.models import AppendOnlyError, ConsultationAccessLog
+from consultations.models import ConsultationAccessLog
+from cybermed.querysets import AppendOnlyError
 
 
 @pytest.fixture

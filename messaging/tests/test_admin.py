@@ -3,7 +3,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from consultations.choices import AccessAction
-from consultations.models import AppendOnlyError
+from cybermed.querysets import AppendOnlyError
 from messaging.models import MessageAccessLog
 from messaging.tests.factories import MessageFactory
 from users.models import User
@@ -66,3 +66,10 @@ def test_access_log_is_append_only(root_client, thread):
 
     with pytest.raises(AppendOnlyError):
         MessageAccessLog.objects.all().delete()
+    row = MessageAccessLog.objects.first()
+    row.client_ip = "10.0.0.1"
+    with pytest.raises(AppendOnlyError):
+        row.save()
+    with pytest.raises(AppendOnlyError):
+        row.delete()
+    assert MessageAccessLog.objects.get(pk=row.pk).client_ip != "10.0.0.1"
