@@ -33,14 +33,17 @@ def normalise(apps, schema_editor) -> None:
         rows = model.objects.exclude(phone_number="").values_list(key, "phone_number")
         for pk, value in rows.iterator():
             new = e164_or_blank(str(value), region)
-            if new != value:
+            if new != str(value):
                 model.objects.filter(**{key: pk}).update(phone_number=new)
 
 
 class Migration(migrations.Migration):
     dependencies = [("users", "0004_doctorprofile_booking_policies_and_fee")]
 
+    # The rewrite runs first, while the columns are still plain text: after the AlterFields the historical
+    # model would hand back PhoneNumber objects, which compare equal to their E.164 form and hide the rewrite.
     operations = [
+        migrations.RunPython(normalise, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="doctorprofile",
             name="phone_number",
@@ -65,5 +68,4 @@ class Migration(migrations.Migration):
                 region=None,
             ),
         ),
-        migrations.RunPython(normalise, migrations.RunPython.noop),
     ]

@@ -3,9 +3,9 @@
 import importlib
 
 import pytest
-from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
-from users.models import DoctorProfile, User
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,14 +87,30 @@ def test_migration_rewrites_stored_numbers(settings):
     settings.PHONENUMBER_DEFAULT_REGION = "GB"
     kept, national, junk = PatientFactory(), PatientFactory(), PatientFactory()
     doctor = DoctorFactory()
-    # Old free-text values, as the CharField held them (written past the field's conversion).
-    User.objects.filter(pk=kept.pk).update(phone_number="+44 20 7183 8750")
-    User.objects.filter(pk=national.pk).update(phone_number="020 7183 8750")
-    User.objects.filter(pk=junk.pk).update(phone_number="mornings only")
-    DoctorProfile.objects.filter(pk=doctor.pk).update(phone_number="+1 650 253 0000 ext")
+    # Old free-text values, written and read back as raw text: the field would convert them on the way.
+    raw = {kept.pk: "+44 20 7183 8750", national.pk: "020 7183 8750", junk.pk: "mornings only"}
+    with connection.cursor() as cursor:
+        for pk, value in raw.items():
+            cursor.execute("UPDATE users_user SET phone_number = %s WHERE id = %s", [value, pk])
+        cursor.execute(
+            "UPDATE users_doctorprofile SET phone_number = %s WHERE user_id = %s", ["+1 650 253 0000 ext", doctor.pk]
+        )
+    # The models as the migration sees them: before its AlterFields, the columns are still CharFields.
+    before = MigrationLoader(connection).project_state(("users", "0004_doctorprofile_booking_policies_and_fee"))
 
-    migration.normalise(apps, None)
+    migration.normalise(before.apps, None)
 
-    phones = dict(User.objects.filter(pk__in=[kept.pk, national.pk, junk.pk]).values_list("pk", "phone_number"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, phone_number FROM users_user WHERE id IN (%s, %s, %s)", list(raw))
+        phones = dict(cursor.fetchall())
+        cursor.execute("SELECT phone_number FROM users_doctorprofile WHERE user_id = %s", [doctor.pk])
+        doctor_phone = cursor.fetchone()[0]
     assert phones == {kept.pk: "+442071838750", national.pk: "+442071838750", junk.pk: ""}
-    assert DoctorProfile.objects.get(pk=doctor.pk).phone_number == ""
+    assert doctor_phone == ""
+
+
+def test_migration_rewrites_before_the_columns_become_phone_number_fields():
+    # After the AlterFields the historical model reads PhoneNumber objects, which compare equal to their E.164
+    # form, so a rewrite placed there would silently keep "020 7183 8750" as it was.
+    kinds = [type(operation).__name__ for operation in migration.Migration.operations]
+    assert kinds == ["RunPython", "AlterField", "AlterField"]
