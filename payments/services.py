@@ -175,7 +175,8 @@ def payment_capture(*, payment: Payment, by: User | None) -> Settlement:
     Returns the settlement rather than raising for the outcomes that wrote something (a refund, a declined
     capture), so that a caller's surrounding transaction (an idempotent request) keeps those records:
     `paid`/`already_paid`, `pending` (PayPal holds the money; the webhook settles it), `denied`, or `refund`
-    (the slot had been released; the capture was refunded, or a REFUND_FAILED event left for staff).
+    (the slot had been released; the capture is refunded by a task after commit, or a REFUND_FAILED event is
+    left for staff).
     Raises InvalidTransition when there is nothing to capture (no order, not approved yet) and
     UpstreamUnavailable when PayPal does not answer.
     """
@@ -195,7 +196,12 @@ def payment_capture(*, payment: Payment, by: User | None) -> Settlement:
         raise InvalidTransition("PayPal refused the capture of this order.") from error
     settlement = _settle(payment_id=payment.pk, capture=capture, by=by)
     if settlement.outcome == "refund":
-        _refund_released(settlement.payment)
+        from payments import tasks  # the tasks module imports these services
+
+        # After commit, as a task: the answer (409) does not depend on it, and a PayPal call (with its retries)
+        # must not run inside a caller's transaction that still holds the booking locks.
+        refund = settlement.payment.pk
+        transaction.on_commit(lambda: tasks.refund_released.enqueue(refund), robust=True)
     return settlement
 
 
@@ -349,14 +355,17 @@ def _apply(event_type: str, resource: dict[str, Any]) -> None:
     from payments import tasks  # the tasks module imports these services
 
     resource_id = str(resource.get("id", ""))
+    # An event that names no id of ours matches nothing: never a blank-id lookup, which would match every
+    # payment that has no capture (or order) yet.
     if event_type == "CHECKOUT.ORDER.APPROVED":
-        payment = Payment.objects.filter(paypal_order_id=resource_id).first()
+        payment = Payment.objects.filter(paypal_order_id=resource_id).exclude(paypal_order_id="").first()
         if payment is not None and payment.status == PaymentStatus.AWAITING_PAYMENT:
             # The patient approved but may never come back to the app: capture for them, after answering PayPal.
             transaction.on_commit(lambda: tasks.capture_payment.enqueue(payment.pk), robust=True)
         return
     if event_type in ("PAYMENT.CAPTURE.REFUNDED",):
-        payment = Payment.objects.filter(paypal_capture_id=_capture_id_from_links(resource)).first()
+        capture_id = _capture_id_from_links(resource)
+        payment = Payment.objects.filter(paypal_capture_id=capture_id).exclude(paypal_capture_id="").first()
         if payment is not None and payment.status != PaymentStatus.REFUNDED:
             payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
             payment.paypal_refund_id, payment.refunded_at = resource_id, timezone.now()
@@ -364,7 +373,7 @@ def _apply(event_type: str, resource: dict[str, Any]) -> None:
         return
     order_id = _related_order_id(resource)
     payment = (
-        Payment.objects.filter(paypal_capture_id=resource_id).first()
+        Payment.objects.filter(paypal_capture_id=resource_id).exclude(paypal_capture_id="").first()
         or Payment.objects.filter(paypal_order_id=order_id).exclude(paypal_order_id="").first()
     )
     if payment is None:
