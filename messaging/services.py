@@ -87,9 +87,9 @@ def _message_posted(message: Message, thread: Thread) -> None:
         data={"thread_id": thread.pk, "message": message_payload(message)},
         meta=thread_meta(thread),
     )
-    recipient_id = thread.other_participant_id(message.sender_id)
-    if not realtime.is_online(recipient_id):
-        _enqueue_message_email(message.pk, recipient_id)
+    # Whether the recipient is connected is decided when the email is due, not now: someone who closed the
+    # app a moment ago still looks online for up to a minute (presence outlives the socket).
+    _enqueue_message_email(message.pk, thread.other_participant_id(message.sender_id))
 
 
 def _enqueue_message_email(message_id: int, recipient_id: int) -> None:

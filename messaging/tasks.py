@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_tasks import task
 
+from cybermed import realtime
 from messaging.choices import MessageStatus
 from messaging.models import Message
 from notifications.formatting import person_name
@@ -29,11 +30,14 @@ def _still_worth_sending(message: Message, recipient: User) -> bool:
 
 @task()
 def send_message_email(message_id: int, recipient_id: int) -> bool:
-    """Tell a recipient who was not connected that a message waits, unless they read it meanwhile,
-    the sender retracted it, or they switched email off. Returns whether an email went out."""
+    """Tell a recipient who is not connected when it runs (MESSAGE_EMAIL_DELAY_SECONDS after the message) that
+    a message waits, unless they read it meanwhile, the sender retracted it, or they switched email off.
+    Returns whether an email went out."""
     message = Message.objects.select_related("thread", "sender").filter(pk=message_id).first()
     recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
     if message is None or recipient is None or not recipient.email:
+        return False
+    if realtime.is_online(recipient.pk):  # connected now: the socket showed it, no email needed
         return False
     if recipient.pk not in message.thread.participant_ids() or not _still_worth_sending(message, recipient):
         return False
