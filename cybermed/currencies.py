@@ -37,7 +37,6 @@ PAYPAL_CURRENCIES: dict[str, int] = {
     "USD": 2,
 }
 DEFAULT_CURRENCY = "USD"
-MAX_AMOUNT = Decimal("99999999.99")
 
 
 def validate_currency(code: str) -> None:

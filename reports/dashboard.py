@@ -19,11 +19,9 @@ def _name(user: User) -> str:
 
 
 def patient_dashboard(*, user: User, now: dt.datetime | None = None) -> dict:
-    """Next appointment, how many are to come, unread notifications.
-
-    Unread messages are not reported: there is no messaging yet.
-    """
-    # Lazily: notifications sits beside reports, and the dashboard is the only reader.
+    """Next appointment, how many are to come, unread notifications and unread messages."""
+    # Lazily: notifications and messaging sit beside reports, and the dashboard is their only reader here.
+    from messaging.selectors import unread_total
     from notifications.selectors import notification_unread_count
 
     now = now or timezone.now()
@@ -45,6 +43,7 @@ def patient_dashboard(*, user: User, now: dt.datetime | None = None) -> dict:
         ),
         "upcoming_count": upcoming.count(),
         "unread_notifications": notification_unread_count(user=user),
+        "unread_messages": unread_total(user=user),
     }
 
 

@@ -250,5 +250,3 @@ class NotFoundView(FhirView):
 
     def get(self, request: Request, rest: str = "") -> Response:
         raise Http404
-
-    post = put = patch = delete = get

@@ -261,6 +261,16 @@ def test_after_with_bad_value_gets_400(client_for, patient, thread, after):
     assert client_for(patient).get(messages_url(thread), {"after": after}).status_code == 400
 
 
+@pytest.mark.parametrize("position", ["abc", "1e5", "-1", "1.5", "١٢", str(2**70)])
+def test_tampered_cursor_gets_404_not_500(client_for, patient, thread, position):
+    import base64
+
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    response = client_for(patient).get(messages_url(thread), {"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Invalid cursor"
+
+
 def test_message_list_query_count_is_capped(client_for, patient, thread, django_assert_max_num_queries):
     MessageFactory.create_batch(30, thread=thread)
     client = client_for(patient)
@@ -352,6 +362,25 @@ def test_online_recipient_gets_no_email(
 
     assert mailoutbox == []
     assert [p["event"] for p in pushes] == ["message.created"]
+
+
+def test_recipient_who_left_before_the_email_was_due_gets_it(
+    client_for, patient, doctor, thread, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    from messaging import services
+    from messaging.tasks import send_message_email
+
+    queued = []
+    monkeypatch.setattr(services, "_enqueue_message_email", lambda *args: queued.append(args))
+    cache.set(realtime.presence_key(patient.pk), 1, 60)  # still connected when the message arrives
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(doctor).post(messages_url(thread), {"body": "hello"})
+    assert len(queued) == 1  # queued whatever the presence: it is checked when the email is due
+
+    cache.delete(realtime.presence_key(patient.pk))  # gone by then, message unread
+    assert send_message_email.call(*queued[0]) is True
+    assert len(mailoutbox) == 1
+    assert "hello" not in mailoutbox[0].body
 
 
 def test_recipient_with_email_off_gets_no_email(

@@ -161,6 +161,7 @@ class PatientDashboardSerializer(serializers.Serializer):
     next_appointment = DashboardAppointmentSerializer(allow_null=True)
     upcoming_count = serializers.IntegerField(help_text="Pending and confirmed appointments still to come.")
     unread_notifications = serializers.IntegerField()
+    unread_messages = serializers.IntegerField(help_text="Messages from doctors not read yet, across all threads.")
 
 
 class DoctorDashboardSerializer(serializers.Serializer):

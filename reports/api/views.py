@@ -172,7 +172,7 @@ class DashboardView(APIView):
         """My dashboard
 
         By role (`role` says which). Patient: the next appointment, how many are to come, unread
-        notifications (unread messages are not reported: there is no messaging yet). Doctor: today's
+        notifications and unread messages. Doctor: today's
         schedule in their zone, pending requests still to come, this local week's utilisation. Staff:
         today's (UTC) clinic figures, as in the summary report.
         """

@@ -190,7 +190,16 @@ def test_patient_dashboard(client_for, clinic, frozen):
     assert (body["next_appointment"]["id"], body["upcoming_count"]) == (clinic.appointments["b1"].pk, 1)
     assert body["next_appointment"]["doctor_name"] == "Ben Brandt"
     assert body["unread_notifications"] == 1
-    assert "unread_messages" not in body
+    assert body["unread_messages"] == 0
+
+
+def test_patient_dashboard_counts_unread_messages(client_for, patient, doctor):
+    from messaging.tests.factories import MessageFactory, ThreadFactory
+
+    thread = ThreadFactory(patient=patient, doctor=doctor)
+    MessageFactory.create_batch(2, thread=thread, sender=doctor)
+    MessageFactory(thread=thread, sender=patient)  # their own message is not unread
+    assert client_for(patient).get("/api/dashboard/").json()["unread_messages"] == 2
 
 
 def test_patient_without_appointments_has_no_next_one(client_for, db):
