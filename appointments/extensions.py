@@ -19,6 +19,10 @@ NOT_REQUIRED: dict[str, Any] = {"status": "not_required", "amount": None, "curre
 class PaymentReader:
     read: Callable[["Appointment"], dict[str, Any] | None]
     related: str  # the reverse one-to-one name on Appointment, for select_related
+    # The same summary from an appointment list's `.values()` row: the columns it needs (lookups from
+    # Appointment) and the reader of those columns.
+    columns: tuple[str, ...] = ()
+    read_columns: Callable[[dict[str, Any]], dict[str, Any] | None] = lambda row: None
 
 
 _payment_reader: PaymentReader | None = None
@@ -31,6 +35,16 @@ def register_payment_reader(reader: PaymentReader) -> None:
 
 def payment_related() -> list[str]:
     return [_payment_reader.related] if _payment_reader else []
+
+
+def payment_columns() -> tuple[str, ...]:
+    return _payment_reader.columns if _payment_reader else ()
+
+
+def payment_of_row(row: dict[str, Any]) -> dict[str, Any]:
+    """`payment_of` for a `.values()` row that holds `payment_columns()`."""
+    summary = _payment_reader.read_columns(row) if _payment_reader else None
+    return summary or NOT_REQUIRED
 
 
 def payment_of(appointment: "Appointment") -> dict[str, Any]:

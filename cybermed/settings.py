@@ -91,11 +91,11 @@ MIDDLEWARE = [
     "cybermed.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "cybermed.browser_middleware.SessionMiddleware",
     "cybermed.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "cybermed.browser_middleware.AuthenticationMiddleware",
+    "cybermed.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -396,7 +396,7 @@ REST_FRAMEWORK = {
     # ASCII-escaped JSON: an error message that echoes a lone surrogate from the input cannot fail to encode.
     "UNICODE_JSON": False,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "cybermed.api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "cybermed.api.pagination.StandardPagination",
@@ -412,6 +412,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "cybermed.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# How long an authenticated user is kept in the cache between requests (users/user_cache.py); 0 turns it off.
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 10)),
@@ -468,6 +471,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "cybermed.middleware.RequestIDFilter"},
         "redact_secret_paths": {"()": "cybermed.middleware.RedactSecretPathsFilter"},
+        "quiet_ordinary_client_errors": {"()": "cybermed.middleware.QuietOrdinaryClientErrorsFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -478,7 +482,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Logger filters (not handler filters), so that every handler, test capture included, gets the redacted line.
-        "django.request": {"filters": ["redact_secret_paths"]},
+        "django.request": {"filters": ["quiet_ordinary_client_errors", "redact_secret_paths"]},
         "django.server": {"filters": ["redact_secret_paths"]},
     },
 }

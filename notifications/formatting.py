@@ -3,6 +3,7 @@
 import datetime as dt
 import zoneinfo
 
+from users.choices import Role
 from users.models import User
 
 
@@ -26,12 +27,16 @@ def format_local(moment: dt.datetime, zone_name: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({zone_name})"
 
 
+def name_of(*, first_name: str, last_name: str, email: str, role: str) -> str:
+    """How a user is named to the other party of an appointment, from the columns (lists read no instances)."""
+    name = f"{first_name} {last_name}".strip() or email  # User.get_full_name(), else the email
+    return f"Dr {name}" if role == Role.DOCTOR else name
+
+
 def doctor_name(doctor: User) -> str:
-    return f"Dr {doctor.get_full_name() or doctor.email}"
+    return name_of(first_name=doctor.first_name, last_name=doctor.last_name, email=doctor.email, role=Role.DOCTOR)
 
 
 def person_name(user: User) -> str:
     """How `user` is named to the other party of an appointment."""
-    if user.is_doctor:
-        return doctor_name(user)
-    return user.get_full_name() or user.email
+    return name_of(first_name=user.first_name, last_name=user.last_name, email=user.email, role=user.role)

@@ -9,6 +9,13 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from appointments.extensions import PaymentReader, register_payment_reader
         from payments import receivers  # noqa: F401 - connects the receivers
-        from payments.selectors import payment_summary
+        from payments.selectors import SUMMARY_COLUMNS, payment_summary, payment_summary_of_row
 
-        register_payment_reader(PaymentReader(read=payment_summary, related="payment"))
+        register_payment_reader(
+            PaymentReader(
+                read=payment_summary,
+                related="payment",
+                columns=SUMMARY_COLUMNS,
+                read_columns=payment_summary_of_row,
+            )
+        )

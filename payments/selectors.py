@@ -1,8 +1,29 @@
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from appointments.models import Appointment
 from cybermed.currencies import format_amount
 from payments.models import Payment
+
+# The appointment list's `.values()` columns of the summary (lookups from Appointment).
+SUMMARY_COLUMNS = ("payment__status", "payment__amount", "payment__currency", "payment__hold_expires_at")
+
+
+def _summary(status: str, amount: Decimal, currency: str, hold_expires_at: dt.datetime) -> dict[str, Any]:
+    return {
+        "status": status,
+        "amount": format_amount(amount, currency),
+        "currency": currency,
+        "hold_expires_at": hold_expires_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def payment_summary_of_row(row: dict[str, Any]) -> dict[str, Any] | None:
+    """`payment_summary` from an appointment list row holding SUMMARY_COLUMNS (no payment: all None)."""
+    if row["payment__status"] is None:
+        return None
+    return _summary(*(row[column] for column in SUMMARY_COLUMNS))
 
 
 def payment_summary(appointment: Appointment) -> dict[str, Any] | None:
@@ -14,12 +35,7 @@ def payment_summary(appointment: Appointment) -> dict[str, Any] | None:
         payment: Payment = appointment.payment
     except Payment.DoesNotExist:
         return None
-    return {
-        "status": payment.status,
-        "amount": format_amount(payment.amount, payment.currency),
-        "currency": payment.currency,
-        "hold_expires_at": payment.hold_expires_at.isoformat().replace("+00:00", "Z"),
-    }
+    return _summary(payment.status, payment.amount, payment.currency, payment.hold_expires_at)
 
 
 def payment_for_patient(*, appointment_id: int, patient_id: int) -> Payment | None:

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from cybermed.exceptions import AuthenticationError
+from users import user_cache
 from users.choices import Role
 from users.models import DoctorProfile, PatientProfile, SocialAccount, User
 from users.social import Identity
@@ -257,6 +258,7 @@ def token_revoke(*, user: User, refresh: str) -> None:
     if outstanding is None or user_id_from_claim(token.get(jwt_settings.USER_ID_CLAIM)) != user.pk:
         raise ValidationError({"refresh": INVALID_TOKEN})
     BlacklistedToken.objects.get_or_create(token=outstanding)
+    user_cache.forget(user.pk)
 
 
 def tokens_revoke_all(*, user: User) -> int:
@@ -265,6 +267,7 @@ def tokens_revoke_all(*, user: User) -> int:
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token_id=pk) for pk in live], ignore_conflicts=True
     )
+    user_cache.forget(user.pk)
     return len(created)
 
 

@@ -2,14 +2,16 @@
 
 import datetime as dt
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.choices import Status
-from appointments.extensions import payment_of
+from appointments.extensions import payment_columns, payment_of, payment_of_row
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from cybermed.api.fields import AwareDateTimeField, BoundedDateField, StrictCharField, StrictIdField, printable
+from cybermed.api.lists import ValuesRows, iso_datetime
 from users.choices import Role
 from users.models import User
 from users.selectors import doctor_list_visible
@@ -150,6 +152,69 @@ class AppointmentSerializer(serializers.ModelSerializer):
             return appointment.referred_to_pk
         referral = getattr(appointment, "referred_to", None)
         return referral.pk if referral else None
+
+
+class AppointmentRows(ValuesRows):
+    """AppointmentSerializer's JSON for a list page, from `.values()` of `selectors.appointment_base()`."""
+
+    columns = (
+        "id",
+        "doctor_id",
+        "doctor__first_name",
+        "doctor__last_name",
+        "doctor__doctor_profile__specialty_id",
+        "doctor__doctor_profile__specialty__name",
+        "patient_id",
+        "patient__first_name",
+        "patient__last_name",
+        "start",
+        "end",
+        "reason_for_visit",
+        "status",
+        "location",
+        "cancellation_reason",
+        "referred_to_pk",
+        "referred_from_id",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+    )
+
+    def fetch(self, queryset: QuerySet[Appointment]) -> QuerySet:
+        return queryset.values(*self.columns, *payment_columns())
+
+    def render(self, row: dict) -> dict:
+        specialty_id = row["doctor__doctor_profile__specialty_id"]
+        return {
+            "id": row["id"],
+            "doctor": {
+                "id": row["doctor_id"],
+                "first_name": row["doctor__first_name"],
+                "last_name": row["doctor__last_name"],
+                "specialty": (
+                    None
+                    if specialty_id is None
+                    else {"id": specialty_id, "name": row["doctor__doctor_profile__specialty__name"]}
+                ),
+            },
+            "patient": {
+                "id": row["patient_id"],
+                "first_name": row["patient__first_name"],
+                "last_name": row["patient__last_name"],
+            },
+            "start": iso_datetime(row["start"]),
+            "end": iso_datetime(row["end"]),
+            "reason_for_visit": row["reason_for_visit"],
+            "status": row["status"],
+            "location": row["location"],
+            "cancellation_reason": row["cancellation_reason"],
+            "referred_to": row["referred_to_pk"],
+            "referred_from": row["referred_from_id"],
+            "created_by": row["created_by_id"],
+            "created_at": iso_datetime(row["created_at"]),
+            "updated_at": iso_datetime(row["updated_at"]),
+            "payment": payment_of_row(row),
+        }
 
 
 class AppointmentCreateSerializer(serializers.Serializer):

@@ -1,6 +1,5 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +15,9 @@ from appointments.api.filters import AppointmentFilter, PatientFilter
 from appointments.api.permissions import may_make
 from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment, AvailabilityRule, TimeOff
+from cybermed.api.filters import FilterBackend
 from cybermed.api.idempotency import idempotent
+from cybermed.api.lists import ValuesListMixin
 from cybermed.api.schema import conflict
 from cybermed.exceptions import BookingLimit, InvalidTransition, NoticeRequired, SlotUnavailable
 from users.api.permissions import IsDoctor, IsDoctorOrStaff, IsPatient
@@ -157,6 +158,7 @@ class DoctorSlotsView(APIView):
     destroy=extend_schema(responses={204: None, 409: CANCEL_409}),
 )
 class AppointmentViewSet(
+    ValuesListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -177,6 +179,7 @@ class AppointmentViewSet(
     """
 
     serializer_class = s.AppointmentSerializer
+    list_rows = s.AppointmentRows
     filterset_class = AppointmentFilter
     ordering_fields = ["start", "end", "created_at", "status"]
     ordering = ["start", "id"]
@@ -413,7 +416,7 @@ class PatientViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.PatientSerializer
     permission_classes = [IsDoctorOrStaff]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [FilterBackend, filters.SearchFilter]
     filterset_class = PatientFilter
     search_fields = ["first_name", "last_name", "email"]
 

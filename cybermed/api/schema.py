@@ -97,9 +97,16 @@ def conflict(*conflicts: type[DomainConflict], description: str = "") -> OpenApi
 SECTION = re.compile(r"^([a-z_]+):\s*$")
 
 
+# Handlers that serve any view (DRF's mixins, our `.values()` list): the view's `<action>:` section describes them.
+GENERIC_HANDLER_MODULES = ("rest_framework", "cybermed.api.lists")
+
+
+def is_generic_handler(obj: object) -> bool:
+    return getattr(obj, "__module__", "").startswith(GENERIC_HANDLER_MODULES)
+
+
 def _own_doc(obj: object) -> str:
-    # Only docstrings written in this project: DRF's mixins and base classes describe themselves.
-    if obj is None or getattr(obj, "__module__", "").startswith("rest_framework"):
+    if obj is None or is_generic_handler(obj):
         return ""
     return inspect.cleandoc(obj.__doc__ or "")
 
@@ -170,7 +177,7 @@ class AutoSchema(SpectacularAutoSchema):
         if self._get_request_body():
             return True
         if self._is_list_view() and any(
-            isinstance(backend(), DjangoFilterBackend) and getattr(self.view, "filterset_class", None)
+            issubclass(backend, DjangoFilterBackend) and getattr(self.view, "filterset_class", None)
             for backend in self.get_filter_backends()
         ):
             return True

@@ -58,17 +58,22 @@ def test_access_line_is_one_json_object_with_the_request_fields(json_lines, api_
 @pytest.mark.django_db
 def test_json_lines_redact_calendar_tokens_and_leave_out_the_request_object(json_lines):
     token = "S3cr3tT0ken" * 4
+    # A 404 is only in the access line (QuietOrdinaryClientErrorsFilter); a 405 also gets Django's warning line.
     assert Client().get(f"/calendar/{token}.ics?x=1").status_code == 404
+    assert Client().post(f"/calendar/{token}.ics?x=1").status_code == 405
 
     output = json_lines.getvalue()
     assert token not in output
     lines = records(json_lines)
-    access = next(r for r in lines if r["logger"] == "cybermed.access")
-    assert access["path"] == "/calendar/<redacted>.ics"
-    not_found = next(r for r in lines if r["logger"] == "django.request")
-    assert "request" not in not_found
-    assert not_found["status_code"] == 404
-    assert "/calendar/<redacted>.ics" in not_found["message"]
+    access = [r for r in lines if r["logger"] == "cybermed.access"]
+    assert [(r["path"], r["status"]) for r in access] == [
+        ("/calendar/<redacted>.ics", 404),
+        ("/calendar/<redacted>.ics", 405),
+    ]
+    (not_allowed,) = [r for r in lines if r["logger"] == "django.request"]
+    assert "request" not in not_allowed
+    assert not_allowed["status_code"] == 405
+    assert "/calendar/<redacted>.ics" in not_allowed["message"]
 
 
 def test_exception_is_kept_inside_the_json_object(json_lines):
@@ -104,3 +109,18 @@ def test_log_format_json_selects_the_json_formatter(monkeypatch):
 def test_unknown_log_format_is_refused(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT"):
         logging_settings(monkeypatch, LOG_FORMAT="xml")
+
+
+@pytest.mark.django_db
+def test_ordinary_client_errors_leave_only_the_access_line(api_client, patient, caplog):
+    caplog.set_level(logging.INFO)
+    assert api_client.get("/api/appointments/").status_code == 401
+    api_client.force_authenticate(patient)
+    assert api_client.get("/api/reports/summary/").status_code == 403
+    assert api_client.get("/api/appointments/999999/").status_code == 404
+    assert api_client.post("/api/appointments/", {}, format="json").status_code == 400
+
+    statuses = [r.getMessage().split()[2] for r in caplog.records if r.name == "cybermed.access"]
+    assert statuses == ["401", "403", "404", "400"]
+    warnings = [r.status_code for r in caplog.records if r.name == "django.request"]
+    assert warnings == [400]

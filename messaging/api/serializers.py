@@ -3,9 +3,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cybermed.api.fields import StrictCharField, StrictIdField, StrictIntegerField
+from cybermed.api.lists import ValuesRows, iso_datetime
 from messaging.choices import MessageStatus
 from messaging.models import MAX_BODY_LENGTH, Message, Thread
-from notifications.formatting import doctor_name, person_name
+from notifications.formatting import doctor_name, name_of, person_name
 from users.choices import Role
 from users.models import User
 
@@ -38,6 +39,65 @@ class ThreadSerializer(serializers.ModelSerializer):
 
     def get_doctor_name(self, thread: Thread) -> str:
         return doctor_name(thread.doctor)
+
+
+class ThreadRows(ValuesRows):
+    """ThreadSerializer's JSON for a list page, from `.values()` of `selectors.thread_list()`."""
+
+    columns = (
+        "id",
+        "patient_id",
+        "doctor_id",
+        "patient__first_name",
+        "patient__last_name",
+        "patient__email",
+        "patient__role",
+        "doctor__first_name",
+        "doctor__last_name",
+        "doctor__email",
+        "last_message_id",
+        "last_message__thread_id",
+        "last_message__sender_id",
+        "last_message__body",
+        "last_message__created_at",
+        "last_message__status",
+        "unread",
+        "updated_at",
+    )
+
+    def render(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "patient": row["patient_id"],
+            "doctor": row["doctor_id"],
+            "patient_name": name_of(
+                first_name=row["patient__first_name"],
+                last_name=row["patient__last_name"],
+                email=row["patient__email"],
+                role=row["patient__role"],
+            ),
+            "doctor_name": name_of(
+                first_name=row["doctor__first_name"],
+                last_name=row["doctor__last_name"],
+                email=row["doctor__email"],
+                role=Role.DOCTOR,
+            ),
+            "last_message": None if row["last_message_id"] is None else self._message(row),
+            "unread": row["unread"],
+            "updated_at": iso_datetime(row["updated_at"]),
+        }
+
+    @staticmethod
+    def _message(row: dict) -> dict:
+        status = row["last_message__status"]
+        return {
+            "id": row["last_message_id"],
+            "thread": row["last_message__thread_id"],
+            "sender": row["last_message__sender_id"],
+            "body": "" if status == MessageStatus.RETRACTED else row["last_message__body"],
+            "created_at": iso_datetime(row["last_message__created_at"]),
+            "status": status,
+        }
 
 
 @extend_schema_field(OpenApiTypes.INT)

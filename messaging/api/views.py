@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from cybermed.api.fields import MAX_ID, integer_from_json
 from cybermed.api.idempotency import idempotent
+from cybermed.api.lists import ValuesListMixin
 from messaging import selectors, services
 from messaging.api.pagination import MessageCursorPagination
 from messaging.api.permissions import IsPatientOrDoctor
@@ -24,6 +25,7 @@ from messaging.api.serializers import (
     ReadResultSerializer,
     ReadSerializer,
     ThreadOpenSerializer,
+    ThreadRows,
     ThreadSerializer,
 )
 from messaging.api.throttles import MessagingWriteThrottle
@@ -49,7 +51,7 @@ def _after_param(request: Request) -> int | None:
     return value
 
 
-class ThreadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ThreadViewSet(ValuesListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Message threads between a patient and their doctor.
 
     list:
@@ -59,6 +61,7 @@ class ThreadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """
 
     serializer_class = ThreadSerializer
+    list_rows = ThreadRows
     permission_classes = [IsPatientOrDoctor]
     throttle_classes = THROTTLES
     filter_backends: list = []  # nothing to filter or sort by: the order is the product

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from cybermed.api.fields import StrictIdField
+from cybermed.api.lists import ValuesRows, iso_datetime
 from notifications.models import Notification, NotificationPreference, WaitlistEntry
 from notifications.services import WAITLIST_MAX_DAYS
 from users.selectors import doctor_list_visible
@@ -11,6 +12,24 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "kind", "title", "message", "appointment", "data", "is_read", "created_at"]
         read_only_fields = fields
+
+
+class NotificationRows(ValuesRows):
+    """NotificationSerializer's JSON for a list page, from `.values()`."""
+
+    columns = ("id", "kind", "title", "message", "appointment_id", "data", "is_read", "created_at")
+
+    def render(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "kind": row["kind"],
+            "title": row["title"],
+            "message": row["message"],
+            "appointment": row["appointment_id"],
+            "data": row["data"],
+            "is_read": row["is_read"],
+            "created_at": iso_datetime(row["created_at"]),
+        }
 
 
 class NotificationPreferenceSerializer(serializers.ModelSerializer):

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -14,12 +13,15 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from cybermed.api.filters import FilterBackend
+from cybermed.api.lists import ValuesListMixin
 from cybermed.api.schema import conflict, error
 from cybermed.exceptions import AlreadyExists
 from notifications import selectors, services
 from notifications.api.filters import NotificationFilter
 from notifications.api.serializers import (
     NotificationPreferenceSerializer,
+    NotificationRows,
     NotificationSerializer,
     ReadAllResultSerializer,
     TwilioStatusSerializer,
@@ -32,7 +34,7 @@ from notifications.sms.backends.twilio import twilio_status
 from users.api.permissions import IsPatient
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's in-app notifications.
 
     list:
@@ -42,8 +44,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """
 
     serializer_class = NotificationSerializer
+    list_rows = NotificationRows
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = NotificationFilter
     lookup_value_regex = r"[0-9]+"
 

@@ -84,10 +84,10 @@ def test_access_line_names_the_jwt_user_by_id(patient, all_logs):
 
 
 def test_request_id_put_on_records_of_other_loggers_during_the_request(api_client, all_logs):
-    api_client.get("/api/no-such-thing/", HTTP_X_REQUEST_ID="rid-404")
-    not_found = [r for r in all_logs.records if r.name == "django.request"]
-    assert not_found
-    assert {r.request_id for r in not_found} == {"rid-404"}
+    assert api_client.put("/api/health/", HTTP_X_REQUEST_ID="rid-405").status_code == 405
+    not_allowed = [r for r in all_logs.records if r.name == "django.request"]
+    assert not_allowed
+    assert {r.request_id for r in not_allowed} == {"rid-405"}
     assert request_id_var.get() == "-"  # reset after the request
 
 

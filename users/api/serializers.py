@@ -16,6 +16,7 @@ from cybermed.api.fields import (
     StrictIntegerField,
     StrictModelSerializer,
 )
+from cybermed.api.lists import ValuesRows
 from cybermed.currencies import PAYPAL_CURRENCIES
 from users.choices import Gender, Role
 from users.models import E164_HELP, MAX_NOTICE_HOURS, DoctorProfile, PatientProfile, Specialty, User
@@ -219,3 +220,36 @@ class DoctorSerializer(serializers.ModelSerializer):
             "bio",
             "profile_picture",
         ]
+
+
+class DoctorRows(ValuesRows):
+    """DoctorSerializer's JSON for a directory page, from `.values()` of `selectors.doctor_list_visible()`."""
+
+    columns = (
+        "id",
+        "first_name",
+        "last_name",
+        "doctor_profile__specialty_id",
+        "doctor_profile__specialty__name",
+        "doctor_profile__experience_years",
+        "doctor_profile__clinic_name",
+        "doctor_profile__clinic_address",
+        "doctor_profile__bio",
+        "profile_picture",
+    )
+
+    def render(self, row: dict) -> dict:
+        specialty_id = row["doctor_profile__specialty_id"]
+        return {
+            "id": row["id"],
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
+            "specialty": (
+                None if specialty_id is None else {"id": specialty_id, "name": row["doctor_profile__specialty__name"]}
+            ),
+            "experience_years": row["doctor_profile__experience_years"],
+            "clinic_name": row["doctor_profile__clinic_name"],
+            "clinic_address": row["doctor_profile__clinic_address"],
+            "bio": row["doctor_profile__bio"],
+            "profile_picture": self.file_url(User, "profile_picture", row["profile_picture"]),
+        }

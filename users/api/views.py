@@ -3,7 +3,6 @@
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cybermed.api.filters import FilterBackend
+from cybermed.api.lists import ValuesListMixin
 from cybermed.api.parsers import JSONParser
 from cybermed.api.schema import error
 from users import selectors, services, social
@@ -20,6 +21,7 @@ from users.api.filters import DoctorFilter
 from users.api.permissions import IsDoctor, IsPatient, IsStaff
 from users.api.serializers import (
     DoctorProfileSerializer,
+    DoctorRows,
     DoctorSerializer,
     EmailSerializer,
     LoginSerializer,
@@ -334,7 +336,7 @@ class SpecialtyListView(generics.ListAPIView):
 
 
 @extend_schema(tags=["directory"])
-class DoctorViewSet(viewsets.ReadOnlyModelViewSet):
+class DoctorViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
     """The doctor directory. `{id}` is the doctor's user id.
 
     list:
@@ -345,7 +347,8 @@ class DoctorViewSet(viewsets.ReadOnlyModelViewSet):
     """
 
     serializer_class = DoctorSerializer
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    list_rows = DoctorRows
+    filter_backends = [FilterBackend, filters.SearchFilter]
     filterset_class = DoctorFilter
     search_fields = ["first_name", "last_name"]
 

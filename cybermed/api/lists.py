@@ -1,0 +1,86 @@
+"""List endpoints rendered from `.values()` rows instead of model instances run through a serializer.
+
+A 20-row page spent about half of its server time building model instances and walking DRF fields
+(issue 19). A list view that sets `list_rows` renders its page from plain dicts: `ValuesRows.columns`
+are fetched with `.values()`, and `ValuesRows.render` turns one row into exactly what the serializer
+would have rendered. The serializer stays the contract (detail, writes, the OpenAPI schema); each
+`ValuesRows` has a test that renders the same rows both ways and compares the JSON byte for byte,
+every optional and nested field included.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+
+def iso_datetime(value: dt.datetime | None) -> str | None:
+    """What DRF's DateTimeField renders: the current zone's ISO 8601, `+00:00` written `Z`."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class ValuesRows:
+    """How one list endpoint turns `.values(*columns)` rows into its JSON objects."""
+
+    columns: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, request: Request | None = None) -> None:
+        self.request = request
+
+    def render(self, row: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def file_url(self, model: type[Model], field: str, name: str | None) -> str | None:
+        """What DRF's FileField/ImageField renders for a stored name: the absolute URL, None when empty."""
+        if not name:
+            return None
+        url = model._meta.get_field(field).storage.url(name)
+        return self.request.build_absolute_uri(url) if self.request is not None else url
+
+    def fetch(self, queryset: QuerySet) -> QuerySet:
+        return queryset.values(*self.columns)
+
+    def render_all(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        render = self.render
+        return [render(row) for row in rows]
+
+
+class _Page:
+    """What the paginator pages: the count of the model query, the rows of its `.values()` query.
+
+    A `.values()` query keeps the joins its columns need when counted, so PostgreSQL counted a busy doctor's
+    appointments through four joins (about 50 ms at 1M rows); the model query's count drops them and stays
+    an index-only scan.
+    """
+
+    ordered = True  # the paginator's warning check: the model query is ordered by its view
+
+    def __init__(self, queryset: QuerySet, rows: QuerySet) -> None:
+        self.queryset, self.rows = queryset, rows
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index: slice) -> QuerySet:
+        return self.rows[index]
+
+
+class ValuesListMixin:
+    """`list()` for a GenericAPIView whose `list_rows` renders its rows (filters and pagination unchanged)."""
+
+    list_rows: ClassVar[type[ValuesRows]]
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        rows = self.list_rows(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        if self.paginator is None:
+            return Response(rows.render_all(rows.fetch(queryset)))
+        page = self.paginate_queryset(_Page(queryset, rows.fetch(queryset)))
+        return self.get_paginated_response(rows.render_all(page))
