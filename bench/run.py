@@ -309,16 +309,30 @@ def wrk_result(scenario: Scenario, measured: dict, clients: int, threads: int) -
     }
 
 
+def wait_idle(port: int, timeout: float = 120) -> None:
+    """Wait until gunicorn has worked off what wrk left behind: wrk exits with up to one request per
+    connection in flight, which the sync workers still serve (8 logins are seconds of Argon2) and which
+    would otherwise run inside the next measurement. Idle = two health checks in a row answered in 50 ms."""
+    deadline, quick = time.monotonic() + timeout, 0
+    while quick < 2 and time.monotonic() < deadline:
+        started = time.monotonic()
+        call(port, "GET", "/api/health/")
+        quick = quick + 1 if time.monotonic() - started < 0.05 else 0
+
+
 def run_wrk_scenario(port: int, scenario: Scenario, warmup: float, duration: float, threads: int) -> dict:
     """wrk with as many connections as the Python generator has clients, on its request list: first
-    `warmup` seconds thrown away, then `duration` seconds measured (wrk takes whole seconds)."""
+    `warmup` seconds thrown away, then `duration` seconds measured (wrk takes whole seconds); the server
+    is left to finish the abandoned requests after each."""
     clients = len(scenario.clients)
     threads = max(1, min(threads, clients))
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as directory:
         requests_file = wrk_requests_file(scenario.clients[0], directory)
         if warmup > 0:
             wrk(port, requests_file, threads, clients, max(1, round(warmup)))
+            wait_idle(port)
         measured = wrk(port, requests_file, threads, clients, max(1, round(duration)))
+        wait_idle(port)
     return wrk_result(scenario, measured, clients, threads)
 
 
