@@ -5,6 +5,10 @@
 
 With several --database-url the databases are measured one after the other (each in its own
 process) and the p95 ratio of the last to the first is printed per scenario.
+
+Load: `--load wrk` (default when /usr/bin/wrk exists) drives the GET scenarios and login with wrk and the
+Lua script bench/wrk/requests.lua; `--load python` uses the Python generator for everything. `book` and
+`contend` always use the Python generator (see WRK_SCENARIOS).
 """
 
 import argparse
@@ -14,8 +18,10 @@ import json
 import math
 import multiprocessing as mp
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -28,21 +34,46 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-VENV_BIN = ROOT / ".venv" / "bin"
+# gunicorn from the interpreter's own virtualenv (a worktree may have no .venv of its own)
+VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
-BENCH_REASON = "bench booking"
-THROTTLE_SCOPES = ["anon", "user", "login", "register", "refresh", "password_reset", "activation_resend"]
+BENCH_REASON = "bench booking"  # = bench.fixtures.BENCH_TAG (importable only after django.setup())
+THROTTLE_SCOPES = [
+    "anon", "user", "login", "register", "refresh", "password_reset", "activation_resend", "messaging",
+]  # fmt: skip
 SCENARIOS = [
     "login",
     "directory",
+    "floor_directory",
+    "directory_specialty",
     "slots",
     "list_patient",
     "floor_patient",
     "list_doctor",
     "floor_doctor",
+    "notifications",
+    "floor_notifications",
+    "threads",
+    "floor_threads",
     "book",
     "contend",
 ]
+# List endpoint -> its floor (bench/floor.py): the API's req/s is reported as a ratio of the floor's.
+FLOORS = {
+    "directory": "floor_directory",
+    "list_patient": "floor_patient",
+    "list_doctor": "floor_doctor",
+    "notifications": "floor_notifications",
+    "threads": "floor_threads",
+}
+# Scenarios wrk drives in `--load wrk`. Not `book` and `contend`: each of their requests must be sent once
+# (a slot is booked once; a client stops when its slots run out, which wrk cannot do: it sends until the
+# duration is over), and contend's 409s are expected only with the code `slot_unavailable`, which needs the
+# body of every response read and classified. They stay on the Python generator.
+WRK_SCENARIOS = frozenset(SCENARIOS) - {"book", "contend"}
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+WRK_SCRIPT = ROOT / "bench" / "wrk" / "requests.lua"
+PAGE = 20
 CONTEND_CLIENTS = 20
 
 # A request: (method, path, JSON body or None, bearer token or None).
@@ -58,6 +89,7 @@ class Scenario:
     ok: frozenset[int] = frozenset({200})
     expected_409_codes: frozenset[str] = frozenset()
     notes: dict = field(default_factory=dict)
+    rows: int | None = None  # a list scenario: its first response must hold this many rows (a full page)
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -195,6 +227,7 @@ def run_scenario(pool: Pool, procs: int, port: int, scenario: Scenario, warmup: 
     return {
         "scenario": scenario.name,
         "title": scenario.title,
+        "load": "python",
         "clients": len(scenario.clients),
         "requests": len(lat),
         "rps": len(lat) / duration,
@@ -209,6 +242,98 @@ def run_scenario(pool: Pool, procs: int, port: int, scenario: Scenario, warmup: 
         "clients_out_of_requests": exhausted if not scenario.cycle else 0,
         **scenario.notes,
     }
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+def parse_wrk(stdout: str) -> dict:
+    """The `WRK_JSON {...}` line that bench/wrk/requests.lua's done() prints after wrk's own summary."""
+    for line in stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            return json.loads(line.removeprefix("WRK_JSON "))
+    raise ValueError(f"no WRK_JSON line in wrk's output:\n{stdout[-2000:]}")
+
+
+def wrk_requests_file(requests: list[Request], directory: str) -> str:
+    """The requests file the Lua script reads: METHOD, PATH, TOKEN or "-", JSON body (tab-separated)."""
+    lines = []
+    for method, path, body, token in requests:
+        payload = json.dumps(body, separators=(",", ":")) if body is not None else ""
+        fields = [method, path, token or "-", payload]
+        if any(("\t" in f or "\n" in f) for f in fields):
+            raise ValueError(f"a tab or newline in a wrk request: {fields}")
+        lines.append("\t".join(fields))
+    fd, name = tempfile.mkstemp(prefix="wrk-", suffix=".tsv", dir=directory)
+    with os.fdopen(fd, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    return name
+
+
+def wrk(port: int, requests_file: str, threads: int, connections: int, seconds: int) -> dict:
+    cmd = [
+        WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
+        "-s", str(WRK_SCRIPT), f"http://{HOST}:{port}", "--", requests_file, str(threads),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout)
+
+
+def wrk_result(scenario: Scenario, measured: dict, clients: int, threads: int) -> dict:
+    """A run_scenario()-shaped result from wrk's numbers (latencies in µs)."""
+    seconds = measured["duration_us"] / 1e6
+    statuses = {int(k): v for k, v in measured["statuses"].items()}
+    socket_errors = sum(v for k, v in measured["errors"].items() if k != "status")
+    unexpected = sum(n for status, n in statuses.items() if status not in scenario.ok)
+    lat = measured["latency_us"]
+    return {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "load": "wrk",
+        "clients": clients,
+        "wrk_threads": threads,
+        "requests": measured["requests"],
+        "rps": measured["requests"] / seconds,
+        "p50_ms": lat["p50"] / 1000,
+        "p95_ms": lat["p95"] / 1000,
+        "p99_ms": lat["p99"] / 1000,
+        "max_ms": lat["max"] / 1000,
+        # Every response with a status not expected, and every socket error and timeout (wrk's own counts).
+        "errors": unexpected + socket_errors,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "socket_errors": {k: v for k, v in measured["errors"].items() if k != "status"},
+        "codes_409": {},
+        "error_samples": [],
+        "clients_out_of_requests": 0,
+        **scenario.notes,
+    }
+
+
+def wait_idle(port: int, timeout: float = 120) -> None:
+    """Wait until gunicorn has worked off what wrk left behind: wrk exits with up to one request per
+    connection in flight, which the sync workers still serve (8 logins are seconds of Argon2) and which
+    would otherwise run inside the next measurement. Idle = two health checks in a row answered in 50 ms."""
+    deadline, quick = time.monotonic() + timeout, 0
+    while quick < 2 and time.monotonic() < deadline:
+        started = time.monotonic()
+        call(port, "GET", "/api/health/")
+        quick = quick + 1 if time.monotonic() - started < 0.05 else 0
+
+
+def run_wrk_scenario(port: int, scenario: Scenario, warmup: float, duration: float, threads: int) -> dict:
+    """wrk with as many connections as the Python generator has clients, on its request list: first
+    `warmup` seconds thrown away, then `duration` seconds measured (wrk takes whole seconds); the server
+    is left to finish the abandoned requests after each."""
+    clients = len(scenario.clients)
+    threads = max(1, min(threads, clients))
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as directory:
+        requests_file = wrk_requests_file(scenario.clients[0], directory)
+        if warmup > 0:
+            wrk(port, requests_file, threads, clients, max(1, round(warmup)))
+            wait_idle(port)
+        measured = wrk(port, requests_file, threads, clients, max(1, round(duration)))
+        wait_idle(port)
+    return wrk_result(scenario, measured, clients, threads)
 
 
 # --- Server ---------------------------------------------------------------------------------------
@@ -285,10 +410,12 @@ def busiest_users(*, slots_before: dt.datetime | None = None) -> tuple[int, int,
 
 
 def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
-    """Pick users and doctors from the database, log them in once, and build each scenario's requests."""
+    """Full pages for the list users (bench.fixtures.full_pages), other users and doctors picked from the
+    database, logins done once, and each scenario's requests."""
     from django.db.models import Exists, OuterRef, Q
 
     from appointments.models import Appointment
+    from bench.fixtures import full_pages
     from bench.management.commands.seed_bench import BENCH_DOMAIN, BENCH_PASSWORD
     from users.choices import Role
     from users.models import DoctorProfile, User
@@ -297,8 +424,10 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
     bench_users = User.objects.filter(email__endswith=f"@{BENCH_DOMAIN}", is_active=True)
     if not bench_users.exists():
         raise SystemExit("no bench users: run `manage.py seed_bench --settings bench.settings` on this database first")
+    pages = full_pages(page=PAGE)
+    busy_doctor, busy_patient = pages.doctor_id, pages.patient_id
     horizon = dt.datetime.combine(today + dt.timedelta(days=62), dt.time(), dt.UTC)
-    busy_doctor, busy_patient, slots_doctor = busiest_users(slots_before=horizon)
+    _, _, slots_doctor = busiest_users(slots_before=horizon)
     verified = DoctorProfile.objects.filter(is_verified=True, user__in=bench_users).exclude(
         user_id__in=[busy_doctor, slots_doctor]
     )
@@ -313,7 +442,6 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
     )
     if len(idle_patients) < args.clients + CONTEND_CLIENTS:
         raise SystemExit("not enough patients without appointments: seed more patients")
-    emails = dict(User.objects.filter(pk__in=[busy_doctor, busy_patient, slots_doctor]).values_list("pk", "email"))
 
     def login(email: str) -> str:
         status, body = call(port, "POST", "/api/auth/login/", {"email": email, "password": BENCH_PASSWORD})
@@ -321,10 +449,11 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
             raise SystemExit(f"login of {email} failed: {status} {body}")
         return body["access"]
 
-    to_login = [emails[busy_doctor], emails[busy_patient], *idle_patients]
     with ThreadPoolExecutor(4) as executor:
-        tokens = dict(zip(to_login, executor.map(login, to_login), strict=True))
-    any_token = tokens[emails[busy_patient]]
+        tokens = dict(zip(idle_patients, executor.map(login, idle_patients), strict=True))
+    # The list users' tokens are signed here (same key and lifetime as the server's): no login row needed.
+    t_patient, t_doctor = pages.tokens()["patient"], pages.tokens()["doctor"]
+    any_token = t_patient
 
     def free_slots(doctor_id: int) -> list[str]:
         first, last = today + dt.timedelta(days=1), today + dt.timedelta(days=61)
@@ -357,7 +486,7 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
 
     login_users = list(bench_users.order_by("id").values_list("email", flat=True)[:200])
     first, last = today, today + dt.timedelta(days=61)
-    t_doctor, t_patient = tokens[emails[busy_doctor]], tokens[emails[busy_patient]]
+    size = f"page_size={PAGE}"
 
     def same(req: Request) -> list[list[Request]]:
         return [[req] for _ in range(args.clients)]
@@ -365,14 +494,23 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
     def spread(reqs: list[Request]) -> list[list[Request]]:
         return [reqs[n:] + reqs[:n] for n in range(args.clients)]
 
+    def api(name: str, title: str, path: str, token: str) -> Scenario:
+        return Scenario(name, title, same(("GET", path, None, token)), rows=PAGE)
+
+    def floor(name: str, title: str, path: str) -> Scenario:
+        return Scenario(name, f"floor: plain Django, same rows ({title})", same(("GET", path, None, None)), rows=PAGE)
+
+    patient, doctor = busy_patient, busy_doctor
     scenarios = [
         Scenario(
             "login",
             "POST /api/auth/login/ (Argon2)",
             spread([("POST", "/api/auth/login/", {"email": e, "password": BENCH_PASSWORD}, None) for e in login_users]),
         ),
+        api("directory", "GET /api/doctors/ (directory, 20 rows)", f"/api/doctors/?{size}", any_token),
+        floor("floor_directory", "directory", f"/bench/floor/doctors/?{size}"),
         Scenario(
-            "directory",
+            "directory_specialty",
             "GET /api/doctors/?specialty=",
             spread([("GET", f"/api/doctors/?specialty={s}", None, any_token) for s in specialties]),
         ),
@@ -381,26 +519,14 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
             "GET /api/doctors/{id}/slots/ (62 days)",
             same(("GET", f"/api/doctors/{slots_doctor}/slots/?start={first}&end={last}", None, any_token)),
         ),
-        Scenario(
-            "list_patient",
-            "GET /api/appointments/ (patient)",
-            same(("GET", "/api/appointments/?page_size=20", None, t_patient)),
-        ),
-        Scenario(
-            "floor_patient",
-            "floor: plain Django, same rows (patient)",
-            same(("GET", f"/bench/floor/appointments/?user={busy_patient}&role=patient&page_size=20", None, None)),
-        ),
-        Scenario(
-            "list_doctor",
-            "GET /api/appointments/ (busy doctor)",
-            same(("GET", "/api/appointments/?page_size=20", None, t_doctor)),
-        ),
-        Scenario(
-            "floor_doctor",
-            "floor: plain Django, same rows (busy doctor)",
-            same(("GET", f"/bench/floor/appointments/?user={busy_doctor}&role=doctor&page_size=20", None, None)),
-        ),
+        api("list_patient", "GET /api/appointments/ (patient, 20 rows)", f"/api/appointments/?{size}", t_patient),
+        floor("floor_patient", "patient", f"/bench/floor/appointments/?user={patient}&role=patient&{size}"),
+        api("list_doctor", "GET /api/appointments/ (busy doctor, 20 rows)", f"/api/appointments/?{size}", t_doctor),
+        floor("floor_doctor", "busy doctor", f"/bench/floor/appointments/?user={doctor}&role=doctor&{size}"),
+        api("notifications", "GET /api/notifications/ (20 rows)", f"/api/notifications/?{size}", t_patient),
+        floor("floor_notifications", "notifications", f"/bench/floor/notifications/?user={patient}&{size}"),
+        api("threads", "GET /api/threads/ (20 rows)", f"/api/threads/?{size}", t_patient),
+        floor("floor_threads", "threads", f"/bench/floor/threads/?user={patient}&role=patient&{size}"),
         Scenario(
             "book", "POST /api/appointments/ (distinct free slots)", book_clients, cycle=False, ok=frozenset({201})
         ),
@@ -414,6 +540,7 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
         ),
     ]
     counts = {
+        "full_pages": {"patient": patient, "doctor": doctor, "created": pages.created},
         "busy_doctor": {"id": busy_doctor, "appointments": Appointment.objects.filter(doctor_id=busy_doctor).count()},
         "busy_patient": {
             "id": busy_patient,
@@ -429,10 +556,31 @@ def prepare(port: int, args: argparse.Namespace) -> tuple[list[Scenario], dict]:
     return scenarios, counts
 
 
-def delete_bench_bookings() -> int:
-    from appointments.models import Appointment
+def assert_full_pages(port: int, scenarios: list[Scenario]) -> None:
+    """Each list scenario's first response holds a full page, or nothing is measured."""
+    for scenario in scenarios:
+        if scenario.rows is None:
+            continue
+        method, path, body, token = scenario.clients[0][0]
+        status, page = call(port, method, path, body, token)
+        if status != 200 or not isinstance(page, dict) or len(page.get("results", [])) != scenario.rows:
+            held = len(page["results"]) if isinstance(page, dict) and "results" in page else page
+            raise SystemExit(f"{scenario.name}: {method} {path} gave {status} with {held} rows, not {scenario.rows}")
 
-    return Appointment.objects.filter(reason_for_visit=BENCH_REASON).delete()[0]
+
+def delete_bench_rows(since: dt.datetime | None = None) -> dict[str, int]:
+    """bench.fixtures.delete_bench_rows(), and the login records (outstanding refresh tokens) of bench users
+    created since the run started: every login writes one."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from bench.fixtures import delete_bench_rows as delete_tagged
+    from bench.management.commands.seed_bench import BENCH_DOMAIN
+
+    removed = delete_tagged()
+    if since is not None:
+        logins = OutstandingToken.objects.filter(created_at__gte=since, user__email__endswith=f"@{BENCH_DOMAIN}")
+        removed["login_tokens"] = logins.delete()[0]
+    return {kind: n for kind, n in removed.items() if n}
 
 
 # --- One database ---------------------------------------------------------------------------------
@@ -451,13 +599,15 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     log_path = RESULTS / f"{stamp}-{db_name}-gunicorn.log"
-    delete_bench_bookings()
+    run_started = dt.datetime.now(dt.UTC)
+    left_over = delete_bench_rows()  # a run that was killed leaves its tagged rows
     load_before = os.getloadavg()
     server = start_server(env, args.port, args.workers, args.worker_class, log_path)
     try:
         scenarios, fixtures = prepare(args.port, args)
         connection.close()
         wanted = [s for s in scenarios if s.name in args.scenarios]
+        assert_full_pages(args.port, wanted)
         # Warm the server: every code path imported and every worker's DB connection open.
         for scenario in wanted:
             for reqs in scenario.clients[:4]:
@@ -469,8 +619,11 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
         with ctx.Pool(min(args.procs, max(args.clients, CONTEND_CLIENTS))) as pool:
             for scenario in wanted:
                 print(f"  {scenario.name} ...", end="", flush=True, file=sys.stderr)
-                result = run_scenario(pool, args.procs, args.port, scenario, args.warmup, args.duration)
-                print(f" {result['rps']:.0f} req/s", file=sys.stderr)
+                if args.load == "wrk" and scenario.name in WRK_SCENARIOS:
+                    result = run_wrk_scenario(args.port, scenario, args.warmup, args.duration, args.procs)
+                else:
+                    result = run_scenario(pool, args.procs, args.port, scenario, args.warmup, args.duration)
+                print(f" {result['rps']:.0f} req/s ({result['load']})", file=sys.stderr)
                 results.append(result)
         memory = worker_memory(server.pid)
     finally:
@@ -479,7 +632,8 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        removed = delete_bench_bookings()
+        removed = delete_bench_rows(since=run_started)
+        connection.close()
     report = {
         "database": db_name,
         "started": stamp,
@@ -489,9 +643,12 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
         "worker_memory": memory,
         # Other work on the machine skews every number: the 1-minute load average before and after.
         "loadavg_1m": {"before": load_before[0], "after": os.getloadavg()[0], "cpus": os.cpu_count()},
-        "bench_bookings_removed": removed,
+        "bench_rows_removed": removed,
+        "bench_rows_left_over_before": left_over,
         "derived": derived(results),
     }
+    if args.inprocess:
+        report["inprocess"] = inprocess_timing(database_url)
     print_report(report)
     out = Path(args.output) if args.output else RESULTS / f"{stamp}-{db_name}.json"
     out.write_text(json.dumps(report, indent=2))
@@ -499,27 +656,60 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
     return report
 
 
+# >>> HOOK for bench/list_timing.py (the lead's in-process timing script; not written here) -------------
+LIST_TIMING = ROOT / "bench" / "list_timing.py"
+
+
+def inprocess_timing(database_url: str) -> dict:
+    """`--inprocess`: run bench/list_timing.py on the same database after the load run (server stopped, bench
+    rows cleaned up; it prepares its own pages with bench.fixtures.full_pages) and keep what it prints, to be
+    appended to the table. Its stdout is kept verbatim; if it prints a line `INPROCESS_JSON {...}` that
+    object is kept as `json` too."""
+    if not LIST_TIMING.exists():
+        return {"skipped": f"{LIST_TIMING.relative_to(ROOT)} does not exist yet"}
+    cmd = [sys.executable, str(LIST_TIMING), "--database-url", database_url]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    result: dict = {"command": " ".join(cmd[1:]), "returncode": done.returncode, "stdout": done.stdout}
+    if done.returncode != 0:
+        result["stderr"] = done.stderr[-4000:]
+    for line in done.stdout.splitlines():
+        if line.startswith("INPROCESS_JSON "):
+            result["json"] = json.loads(line.removeprefix("INPROCESS_JSON "))
+    return result
+
+
+# <<< HOOK ---------------------------------------------------------------------------------------------
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
 def derived(results: list[dict]) -> dict:
+    """list ÷ floor (req/s) per list endpoint, and slots ÷ each appointment list (req/s)."""
     by = {r["scenario"]: r for r in results}
     ratios = {}
+    for api, floor in FLOORS.items():
+        if api in by and floor in by:
+            ratios[f"{api}_vs_floor_rps"] = ratio(by[api]["rps"], by[floor]["rps"])
     for who in ("patient", "doctor"):
-        if f"list_{who}" in by and f"floor_{who}" in by:
-            ratios[f"list_{who}_vs_floor_rps"] = by[f"list_{who}"]["rps"] / max(by[f"floor_{who}"]["rps"], 1e-9)
-    if "slots" in by and "list_patient" in by:
-        ratios["slots_vs_list_patient_rps"] = by["slots"]["rps"] / max(by["list_patient"]["rps"], 1e-9)
+        if "slots" in by and f"list_{who}" in by:
+            ratios[f"slots_vs_list_{who}_rps"] = ratio(by["slots"]["rps"], by[f"list_{who}"]["rps"])
     return ratios
 
 
 def print_report(report: dict) -> None:
     fx = report["fixtures"]
+    cfg = report["config"]
     print(
         f"\nDatabase {report['database']}: {fx['appointments_total']:,} appointments, {fx['users_total']:,} users; "
-        f"{report['config']['duration']}s per scenario after {report['config']['warmup']}s warm-up, "
-        f"{report['config']['clients']} clients ({CONTEND_CLIENTS} for contend), "
-        f"gunicorn {report['config']['workers']} {report['config']['worker_class']} workers"
+        f"{cfg['duration']}s per scenario after {cfg['warmup']}s warm-up, "
+        f"{cfg['clients']} clients ({CONTEND_CLIENTS} for contend), load {cfg['load']}, "
+        f"gunicorn {cfg['workers']} {cfg['worker_class']} workers; full pages: patient {fx['full_pages']['patient']}, "
+        f"doctor {fx['full_pages']['doctor']} (added {fx['full_pages']['created'] or 'nothing'})"
     )
-    header = f"| {'scenario':<14} | {'clients':>7} | {'requests':>8} | {'req/s':>7} | {'p50 ms':>7} | {'p95 ms':>7} "
-    header += f"| {'p99 ms':>7} | {'errors':>6} | notes"
+    header = f"| {'scenario':<19} | {'load':<6} | {'clients':>7} | {'requests':>8} | {'req/s':>7} | {'p50 ms':>7} "
+    header += f"| {'p95 ms':>7} | {'p99 ms':>7} | {'errors':>6} | notes"
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|-------|")
     for r in report["results"]:
@@ -528,11 +718,16 @@ def print_report(report: dict) -> None:
             notes.append("409: " + ", ".join(f"{c} {n}" for c, n in r["codes_409"].items()))
         if r["clients_out_of_requests"]:
             notes.append(f"{r['clients_out_of_requests']} clients ran out of slots")
+        if r["errors"]:
+            notes.append("statuses " + ", ".join(f"{k}: {v}" for k, v in r["statuses"].items()))
+            sockets = {k: v for k, v in r.get("socket_errors", {}).items() if v}
+            if sockets:
+                notes.append(f"socket errors {sockets}")
         if r["error_samples"]:
             notes.append("e.g. " + r["error_samples"][0][:100])
         print(
-            f"| {r['scenario']:<14} | {r['clients']:>7} | {r['requests']:>8} | {r['rps']:>7.1f} | {r['p50_ms']:>7.1f} "
-            f"| {r['p95_ms']:>7.1f} | {r['p99_ms']:>7.1f} | {r['errors']:>6} | {'; '.join(notes)}"
+            f"| {r['scenario']:<19} | {r['load']:<6} | {r['clients']:>7} | {r['requests']:>8} | {r['rps']:>7.1f} "
+            f"| {r['p50_ms']:>7.1f} | {r['p95_ms']:>7.1f} | {r['p99_ms']:>7.1f} | {r['errors']:>6} | {'; '.join(notes)}"
         )
     for name, value in report["derived"].items():
         print(f"{name}: {value:.2f}")
@@ -540,6 +735,11 @@ def print_report(report: dict) -> None:
     print(f"gunicorn worker RSS after the run: {mem}")
     load = report["loadavg_1m"]
     print(f"load average (1 min) before/after: {load['before']:.1f}/{load['after']:.1f} on {load['cpus']} CPUs")
+    print(f"bench rows removed after the run: {report['bench_rows_removed'] or 'none'}")
+    if "inprocess" in report:
+        timing = report["inprocess"]
+        print("\nIn-process server time per list request (bench/list_timing.py):")
+        print(timing.get("skipped") or timing.get("stdout", "").rstrip() or f"(no output; {timing})")
 
 
 # --- Several databases ----------------------------------------------------------------------------
@@ -561,7 +761,11 @@ def run_many(args: argparse.Namespace) -> None:
         if r["scenario"] in p95_first:
             scale[r["scenario"]] = r["p95_ms"] / max(p95_first[r["scenario"]], 1e-9)
             before = p95_first[r["scenario"]]
-            print(f"| {r['scenario']:<14} | {before:>7.1f} ms | {r['p95_ms']:>7.1f} ms | {scale[r['scenario']]:.2f} |")
+            print(f"| {r['scenario']:<19} | {before:>7.1f} ms | {r['p95_ms']:>7.1f} ms | {scale[r['scenario']]:.2f} |")
+    print(f"\nRatios (req/s) per database: {' / '.join(r['database'] for r in reports)}")
+    for name in reports[0]["derived"]:
+        values = " / ".join(f"{r['derived'].get(name, float('nan')):.2f}" for r in reports)
+        print(f"| {name:<32} | {values} |")
     combined = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-scale.json"
     combined.write_text(json.dumps({"runs": reports, "p95_ratio_last_over_first": scale}, indent=2))
     print(f"\nJSON: {combined}")
@@ -571,7 +775,8 @@ def passthrough(args: argparse.Namespace) -> list[str]:
     return [
         "--duration", str(args.duration), "--warmup", str(args.warmup), "--clients", str(args.clients),
         "--scenarios", ",".join(args.scenarios), "--port", str(args.port), "--workers", str(args.workers),
-        "--worker-class", args.worker_class, "--procs", str(args.procs),
+        "--worker-class", args.worker_class, "--procs", str(args.procs), "--load", args.load,
+        *(["--inprocess"] if args.inprocess else []),
     ]  # fmt: skip
 
 
@@ -587,12 +792,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--procs", type=int, default=2, help="load-generator processes (default 2)")
+    parser.add_argument(
+        "--procs", type=int, default=2, help="load-generator processes, or wrk threads with --load wrk (default 2)"
+    )
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "python"],
+        default="wrk" if Path(WRK).exists() else "python",
+        help="load generator of the GET scenarios and login: wrk (default when installed) or python; "
+        "book and contend always use python",
+    )
+    parser.add_argument(
+        "--inprocess",
+        action="store_true",
+        help="after each database's load run, run bench/list_timing.py on it (if it exists) and append its table",
+    )
     parser.add_argument("--output", help="JSON file (default bench/results/<time>-<db>.json)")
     args = parser.parse_args(argv)
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {','.join(SCENARIOS)}")
+    if args.load == "wrk" and not Path(WRK).exists():
+        parser.error(f"--load wrk: no wrk at {WRK} (apt-get install wrk), or use --load python")
     for url in args.database_url:
         host = urllib.parse.urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1", None, ""):
