@@ -11,7 +11,7 @@ from appointments.choices import Status
 from appointments.extensions import payment_columns, payment_of, payment_of_row
 from appointments.models import Appointment, AppointmentNote, AvailabilityRule, StatusChange, TimeOff
 from cybermed.api.fields import AwareDateTimeField, BoundedDateField, StrictCharField, StrictIdField, printable
-from cybermed.api.lists import ValuesRows, iso_datetime
+from cybermed.api.lists import ValuesRows
 from users.choices import Role
 from users.models import User
 from users.selectors import doctor_list_visible
@@ -202,8 +202,8 @@ class AppointmentRows(ValuesRows):
                 "first_name": row["patient__first_name"],
                 "last_name": row["patient__last_name"],
             },
-            "start": iso_datetime(row["start"]),
-            "end": iso_datetime(row["end"]),
+            "start": self.datetime(row["start"]),
+            "end": self.datetime(row["end"]),
             "reason_for_visit": row["reason_for_visit"],
             "status": row["status"],
             "location": row["location"],
@@ -211,8 +211,8 @@ class AppointmentRows(ValuesRows):
             "referred_to": row["referred_to_pk"],
             "referred_from": row["referred_from_id"],
             "created_by": row["created_by_id"],
-            "created_at": iso_datetime(row["created_at"]),
-            "updated_at": iso_datetime(row["updated_at"]),
+            "created_at": self.datetime(row["created_at"]),
+            "updated_at": self.datetime(row["updated_at"]),
             "payment": payment_of_row(row),
         }
 

@@ -18,14 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 
-def iso_datetime(value: dt.datetime | None) -> str | None:
-    """What DRF's DateTimeField renders: the current zone's ISO 8601, `+00:00` written `Z`."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class ValuesRows:
     """How one list endpoint turns `.values(*columns)` rows into its JSON objects."""
 
@@ -33,6 +25,15 @@ class ValuesRows:
 
     def __init__(self, request: Request | None = None) -> None:
         self.request = request
+        # DRF's DateTimeField renders in the current zone; looked up once per page, not once per value.
+        self.zone = timezone.get_current_timezone()
+
+    def datetime(self, value: dt.datetime | None) -> str | None:
+        """What DRF's DateTimeField renders: ISO 8601 in the current zone, `+00:00` written `Z`."""
+        if value is None:
+            return None
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     def render(self, row: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

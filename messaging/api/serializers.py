@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cybermed.api.fields import StrictCharField, StrictIdField, StrictIntegerField
-from cybermed.api.lists import ValuesRows, iso_datetime
+from cybermed.api.lists import ValuesRows
 from messaging.choices import MessageStatus
 from messaging.models import MAX_BODY_LENGTH, Message, Thread
 from notifications.formatting import doctor_name, name_of, person_name
@@ -84,18 +84,17 @@ class ThreadRows(ValuesRows):
             ),
             "last_message": None if row["last_message_id"] is None else self._message(row),
             "unread": row["unread"],
-            "updated_at": iso_datetime(row["updated_at"]),
+            "updated_at": self.datetime(row["updated_at"]),
         }
 
-    @staticmethod
-    def _message(row: dict) -> dict:
+    def _message(self, row: dict) -> dict:
         status = row["last_message__status"]
         return {
             "id": row["last_message_id"],
             "thread": row["last_message__thread_id"],
             "sender": row["last_message__sender_id"],
             "body": "" if status == MessageStatus.RETRACTED else row["last_message__body"],
-            "created_at": iso_datetime(row["last_message__created_at"]),
+            "created_at": self.datetime(row["last_message__created_at"]),
             "status": status,
         }
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from cybermed.api.fields import StrictIdField
-from cybermed.api.lists import ValuesRows, iso_datetime
+from cybermed.api.lists import ValuesRows
 from notifications.models import Notification, NotificationPreference, WaitlistEntry
 from notifications.services import WAITLIST_MAX_DAYS
 from users.selectors import doctor_list_visible
@@ -28,7 +28,7 @@ class NotificationRows(ValuesRows):
             "appointment": row["appointment_id"],
             "data": row["data"],
             "is_read": row["is_read"],
-            "created_at": iso_datetime(row["created_at"]),
+            "created_at": self.datetime(row["created_at"]),
         }
 
 

@@ -40,7 +40,8 @@ def test_server_answers_503_json_while_database_is_down_and_recovers_without_res
     health = server.get("/api/health/")
     assert_json_503(health)
     assert health.json() == {"status": "error", "database": "unavailable"}
-    assert_json_503(server.get("/api/auth/me/", headers=bearer))  # DRF view: exception handler
+    # A DRF view that reads the database (not /api/auth/me/: it may answer from the cached user, users/user_cache.py)
+    assert_json_503(server.get("/api/appointments/", headers=bearer))  # DRF view: exception handler
     assert_json_503(server.get("/admin/", headers=session_cookie))  # outside DRF: the middleware
 
     proxy.open()
