@@ -7,6 +7,7 @@ same rows, in the same order, through the serializer, and compares the two JSON 
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.base import ContentFile
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from appointments import selectors as appointment_selectors
-from appointments.api.serializers import AppointmentSerializer
+from appointments.api.serializers import AppointmentSerializer, SlotSerializer, slot_rows
 from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
 from messaging import selectors as messaging_selectors
@@ -183,3 +184,18 @@ def test_thread_list_renders_what_the_serializer_renders(client_for, patient):
     body = list_json(client_for(patient), "/api/threads/")[0]
     for piece in (b'"last_message":null', b'"body":""', b'"doctor_name":"Dr dr@example.com"', b'"unread":1'):
         assert piece in body
+
+
+def test_slots_render_what_the_serializer_renders():
+    utc = dt.UTC
+    slots = [
+        (dt.datetime(2030, 3, 31, 0, 30, tzinfo=utc), dt.datetime(2030, 3, 31, 1, 0, tzinfo=utc)),  # DST night
+        (dt.datetime(2030, 3, 31, 1, 0, tzinfo=utc), dt.datetime(2030, 3, 31, 1, 30, 0, 5, tzinfo=utc)),
+        (dt.datetime(2030, 7, 1, 8, 0, tzinfo=utc), dt.datetime(2030, 7, 1, 8, 20, tzinfo=utc)),
+    ]
+    for zone in (ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata"), ZoneInfo("UTC")):
+        local = [{"start": a.astimezone(zone), "end": b.astimezone(zone)} for a, b in slots]
+        expected = JSONRenderer().render(SlotSerializer(local, many=True).data)
+        assert JSONRenderer().render(slot_rows(slots, zone=zone)) == expected
+    assert b"+01:00" in JSONRenderer().render(slot_rows(slots, zone=ZoneInfo("Europe/London")))
+    assert b'Z"' in JSONRenderer().render(slot_rows(slots, zone=ZoneInfo("UTC")))

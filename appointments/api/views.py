@@ -142,9 +142,7 @@ class DoctorSlotsView(APIView):
         slots = selectors.doctor_free_slots(
             profile=doctor.doctor_profile, first=query.validated_data["start"], last=query.validated_data["end"]
         )
-        zone = doctor.doctor_profile.zone  # shown with the doctor's own offset: same instants, readable wall times
-        rows = [{"start": a.astimezone(zone), "end": b.astimezone(zone)} for a, b in slots]
-        return Response(s.SlotSerializer(rows, many=True).data)
+        return Response(s.slot_rows(slots, zone=doctor.doctor_profile.zone))
 
 
 # --- Appointments --------------------------------------------------------------------------------
