@@ -334,10 +334,12 @@ def booked(frame: Frame, irregular: Sequence[tuple[str, dt.datetime, dt.datetime
         f"{offset0()}"
     )
     ld = d.date("b.ls")
+    # The plain conditions are tested on `i`'s rows, not in its WHERE: filtering a CTE on computed columns
+    # makes PostgreSQL expect a handful of rows and nest loops over the time off.
     inside = (
-        f"SELECT b.id, b.doctor_id, b.k, {d.seconds('b.' + END, 'b.start')} AS seconds FROM b "
-        f"WHERE b.regular = 1 AND b.k = b.k_end AND b.{END} <= %s "
-        f"AND EXISTS (SELECT 1 FROM {RULE} r WHERE r.doctor_id = b.doctor_id AND r.weekday = {d.weekday(ld)} "
+        f"SELECT b.id, b.doctor_id, b.k, {d.seconds('b.' + END, 'b.start')} AS seconds, "
+        f"CASE WHEN b.regular = 1 AND b.k = b.k_end AND b.{END} <= %s THEN 1 ELSE 0 END AS plain FROM b "
+        f"WHERE EXISTS (SELECT 1 FROM {RULE} r WHERE r.doctor_id = b.doctor_id AND r.weekday = {d.weekday(ld)} "
         f"  AND r.start_time <= {d.time('b.ls')} AND b.le <= {d.wall(ld, 'r.end_time')}) "
         f"AND NOT EXISTS (SELECT 1 FROM {TIME_OFF} t WHERE t.doctor_id = b.doctor_id "
         f"  AND t.start < b.{END} AND t.{END} > b.start)"
@@ -346,11 +348,12 @@ def booked(frame: Frame, irregular: Sequence[tuple[str, dt.datetime, dt.datetime
     sql = (
         f"WITH b AS {materialized()}({b}), i AS {materialized()}({inside}), x AS ({crowded}) "
         f"SELECT 'sum', i.doctor_id, i.k, sum(i.seconds), NULL, NULL FROM i "
-        f"WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.doctor_id = i.doctor_id) GROUP BY i.doctor_id, i.k "
+        f"WHERE i.plain = 1 AND NOT EXISTS (SELECT 1 FROM x WHERE x.doctor_id = i.doctor_id) "
+        f"GROUP BY i.doctor_id, i.k "
         f"UNION ALL "
         f"SELECT 'row', b.doctor_id, NULL, NULL, b.start, b.{END} FROM b "
-        f"WHERE NOT EXISTS (SELECT 1 FROM i WHERE i.id = b.id) "
-        f"OR EXISTS (SELECT 1 FROM x WHERE x.doctor_id = b.doctor_id)"
+        f"LEFT JOIN i ON i.id = b.id LEFT JOIN x ON x.doctor_id = b.doctor_id "
+        f"WHERE i.id IS NULL OR i.plain = 0 OR x.doctor_id IS NOT NULL"
     )
     rows = _rows(sql, params)
     if connection.vendor == "sqlite":
