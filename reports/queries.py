@@ -367,5 +367,3 @@ def materialized() -> str:
 
 def offset0() -> str:
     return "OFFSET 0" if connection.vendor == "postgresql" else ""
-
-

@@ -267,9 +267,10 @@ def _zone_dates(zone: ZoneInfo, edges: Sequence[dt.datetime]) -> _ZoneDates:
         following = local_midnight(day + _DAY, zone) if day < dt.date.max - _DAY else midnight + _DAY
         # One offset all day: 24 hours long and the same offset at both ends. (No zone in the tz database
         # changes its offset twice within one local day and back.)
-        regular = following - midnight == _DAY and midnight.astimezone(zone).utcoffset() == (
-            following - _TICK
-        ).astimezone(zone).utcoffset()
+        regular = (
+            following - midnight == _DAY
+            and midnight.astimezone(zone).utcoffset() == (following - _TICK).astimezone(zone).utcoffset()
+        )
         bucket = bisect.bisect_right(edges, midnight) - 1
         if regular and start <= midnight and following <= end and following <= edges[bucket + 1]:
             plain[(bucket, day.weekday())] += 1
