@@ -12,11 +12,12 @@ The vendor differences are confined to `Dialect`: PostgreSQL's `AT TIME ZONE`, `
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from appointments.choices import Status
 from appointments.models import Appointment, AvailabilityRule, StatusChange, TimeOff
@@ -187,6 +188,10 @@ def register_sqlite_functions(sender: object, connection: object, **kwargs: obje
 
 
 # The statements ----------------------------------------------------------------------------------
+# Parameters are appended to a list as the SQL text is written, left to right (f-strings evaluate in that
+# order), so a fragment holding placeholders is written where it stands, never built early and reused.
+
+STATUSES = tuple(s.value for s in Status)
 
 
 @dataclass(frozen=True)
@@ -201,9 +206,8 @@ class Frame:
     per_doctor: bool  # one group per doctor (else all doctors together)
     by_doctor: bool  # new patients judged per doctor (else against the clinic)
 
-    def where(self, alias: str, params: list) -> str:
-        sql = f"{alias}.start >= %s AND {alias}.start < %s"
-        params += [param(self.start), param(self.end)]
+    def scope(self, alias: str, params: list) -> str:
+        sql = ""
         if self.doctor_id is not None:
             sql += f" AND {alias}.doctor_id = %s"
             params.append(self.doctor_id)
@@ -212,8 +216,12 @@ class Frame:
             params.append(self.specialty_id)
         return sql
 
+    def where(self, alias: str, params: list) -> str:
+        params += [param(self.start), param(self.end)]
+        return f"{alias}.start >= %s AND {alias}.start < %s" + self.scope(alias, params)
+
     def bucket(self, column: str, params: list, *, closed_right: bool = False) -> str:
-        """The bucket index of `column`: a binary tree of comparisons with the inner edges."""
+        """The bucket index of `column`: a binary tree of comparisons with the inner edges ("0": one bucket)."""
         inner = list(self.edges[1:-1])
         op = "<=" if closed_right else "<"
 
@@ -223,17 +231,11 @@ class Frame:
             mid = (lo + hi) // 2
             params.append(param(inner[mid]))
             left = tree(lo, mid)
-            # `params` must follow the SQL text order: the right subtree's edges come after the left's.
             return f"CASE WHEN {column} {op} %s THEN {left} ELSE {tree(mid + 1, hi)} END"
 
         if not inner:
             return "0"
         return tree(0, len(inner))
-
-    def group(self, alias: str, params: list) -> tuple[str, str]:
-        """SQL for the group's doctor (0 when all doctors are one group) and bucket."""
-        doctor = f"{alias}.doctor_id" if self.per_doctor else "0"
-        return doctor, self.bucket(f"{alias}.start", params)
 
 
 def _rows(sql: str, params: list) -> list[tuple]:
@@ -242,127 +244,189 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-PATIENTS = "patients"  # marks the new/returning rows of `figures()` (not a status)
+@contextmanager
+def session() -> Iterator[None]:
+    """Run a report's statements with settings fit for them (PostgreSQL; nothing on SQLite).
+
+    - jit off: the statements read a table of a million rows, so their estimated cost passes
+      `jit_above_cost`, and PostgreSQL then spends 70-700 ms compiling expressions for statements that
+      run in about 100 ms;
+    - work_mem 32 MB: the sorts and hashes over a quarter's appointments (about 250,000 narrow rows) stay
+      in memory instead of spilling to disk at the default 4 MB.
+
+    Set on the connection (a report may run outside a transaction, where SET LOCAL would not last) and put
+    back afterwards: two statements.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        # The select list is evaluated left to right: the old values are read before they are set.
+        cursor.execute(
+            "SELECT current_setting('jit'), current_setting('work_mem'), "
+            "set_config('jit', 'off', false), set_config('work_mem', '32MB', false)"
+        )
+        jit, work_mem, *_ = cursor.fetchone()
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                restore = "SELECT set_config('jit', %s, false), set_config('work_mem', %s, false)"
+                cursor.execute(restore, [jit, work_mem])
+        except DatabaseError:
+            # Only after a failed statement inside a transaction: that transaction is aborted and its
+            # rollback undoes the settings anyway. The statement's own error is the one to see.
+            pass
+
+
+PATIENTS = "patients"  # marks the new/returning rows of `figures()`
 
 
 def figures(frame: Frame) -> list[tuple]:
-    """One statement, three kinds of rows, each (doctor, bucket, kind, a, b, c):
+    """One statement, two kinds of rows, each (doctor, bucket, kind, then len(STATUSES) + 2 values):
 
-    - (…, status, count, late cancellations, None) per status. The cancellation time is the latest
-      `cancelled` entry of the history (as the definition reads it), joined as a set for the period's
-      cancelled appointments rather than looked up row by row;
-    - (…, None, None, None, median lead seconds);
-    - (…, PATIENTS, new, returning, None). Per who (the doctor, or the clinic) and patient: `first` = the
-      first bucket with a completed visit, and whether one was completed before the period. New in
-      bucket b: none before and first = b. Returning in b: a completed visit in b and one before b's
-      start (before the period, or in an earlier bucket).
+    - (…, None, a count per status in `STATUSES` order, late cancellations, median lead seconds): one scan
+      of the period's appointments, one grouping. Late: a `cancelled` entry of the history less than 24
+      hours before the start. The definition reads the latest entry; "the latest is within 24 h" is "one is
+      within 24 h": an index-only probe of the partial index on cancelled entries, made for the cancelled
+      appointments only (the filter's AND stops before the probe for the others);
+    - (…, PATIENTS, new, returning, None…): see `_patients()`.
     """
     d = dialect()
     params: list = []
+    doctor = "a.doctor_id" if frame.per_doctor else "0"
+    sql = f"SELECT {doctor}, {frame.bucket('a.start', params)}, NULL"
+    for status in STATUSES:
+        sql += ", count(*) FILTER (WHERE a.status = %s)"
+        params.append(status)
+    sql += (
+        f", count(*) FILTER (WHERE a.status = %s AND EXISTS (SELECT 1 FROM {STATUS_CHANGE} c "
+        f"WHERE c.appointment_id = a.id AND c.to_status = %s AND {d.within_24h('a.start', 'c.at')})), "
+    )
+    params += [Status.CANCELLED, Status.CANCELLED]
+    sql += f"{d.median(d.seconds('a.start', 'a.created_at'))} FROM {APPOINTMENT} a WHERE {frame.where('a', params)} "
+    sql += f"GROUP BY 1, 2 UNION ALL {_patients(frame, params)}"
+    return _rows(sql, params)
+
+
+def _patients(frame: Frame, params: list) -> str:
+    """SELECT doctor, bucket, PATIENTS, new, returning, NULL…
+
+    Per who (the doctor when `frame.by_doctor`, else the clinic) and patient, from their completed visits
+    up to the period's end (on PostgreSQL the partial index on completed visits, read in (patient, doctor)
+    order, so the grouping needs no sort): *earlier* = a visit before the period; *first* = the first bucket
+    with a visit in the period and in scope. In bucket b, for a patient with a visit there: new when not
+    earlier and first = b, else returning. A clinic-wide judgement looks at the visits with every doctor
+    before the period but only at the visits in scope inside it (the report's patients are those seen in
+    scope).
+    """
     who = "a.doctor_id" if frame.by_doctor else "0"
-    group_doctor = "c.who" if frame.per_doctor else "0"
-    bucket = frame.bucket("a.start", params)
-    where = frame.where("a", params)
-    same_doctor = " AND e.doctor_id = f.who" if frame.by_doctor else ""
+    # (patient, doctor): the index's order. A bare 0 in GROUP BY would mean a column number.
+    patient = "a.patient_id, a.doctor_id" if frame.by_doctor else "a.patient_id"
+    group = "p.who" if frame.per_doctor else "0"
+    padding = ", NULL" * len(STATUSES)
+
+    def visits() -> str:
+        # A judgement per doctor only needs the scope's visits; a clinic-wide one needs all of them.
+        params.append(Status.COMPLETED)
+        params.append(param(frame.end))
+        scope = frame.scope("a", params) if frame.by_doctor else ""
+        return f"FROM {APPOINTMENT} a WHERE a.status = %s AND a.start < %s{scope}"
+
+    def in_period() -> str:
+        params.append(param(frame.start))
+        return "a.start >= %s" + ("" if frame.by_doctor else frame.scope("a", params))
+
+    if len(frame.edges) == 2:
+        # One bucket: new = no visit before the period. One grouping, no window.
+        params += [param(frame.start), param(frame.start)]
+        return (
+            f"SELECT {group}, 0, '{PATIENTS}', count(*) FILTER (WHERE p.first >= %s), "
+            f"count(*) FILTER (WHERE p.first < %s){padding} "
+            f"FROM (SELECT {who} AS who, a.patient_id, min(a.start) AS first {visits()} "
+            f"GROUP BY {patient} HAVING max(CASE WHEN {in_period()} THEN 1 ELSE 0 END) = 1) p "
+            f"GROUP BY 1"
+        )
+    # Several buckets: each visit in the period with its patient's first one (a window over the patient).
+    sql = (
+        f"SELECT {group}, p.k, '{PATIENTS}', count(*) FILTER (WHERE p.earlier = 0 AND p.k = p.fk), "
+        f"count(*) FILTER (WHERE p.earlier = 1 OR p.k > p.fk){padding} "
+        f"FROM (SELECT DISTINCT v.who, v.patient_id, {frame.bucket('v.start', params)} AS k, "
+        f"{frame.bucket('v.first', params)} AS fk, v.earlier "
+        f"FROM (SELECT {who} AS who, a.patient_id, a.start, CASE WHEN {in_period()} THEN 1 ELSE 0 END AS scoped, "
+    )
     params.append(param(frame.start))
-    ctes = (
-        f"WITH c AS (SELECT DISTINCT {who} AS who, a.patient_id, {bucket} AS k FROM {APPOINTMENT} a "
-        f"  WHERE {where} AND a.status = 'completed'), "
-        f"f AS (SELECT who, patient_id, min(k) AS first FROM c GROUP BY who, patient_id), "
-        f"e AS (SELECT who, patient_id FROM f WHERE EXISTS (SELECT 1 FROM {APPOINTMENT} e "
-        f"  WHERE e.patient_id = f.patient_id{same_doctor} AND e.status = 'completed' AND e.start < %s)) "
+    return sql + (
+        "CASE WHEN min(a.start) OVER w < %s THEN 1 ELSE 0 END AS earlier, "
+        f"min(CASE WHEN {in_period()} THEN a.start END) OVER w AS first "
+        f"{visits()} WINDOW w AS (PARTITION BY {patient})) v WHERE v.scoped = 1) p GROUP BY 1, 2"
     )
-    doctor, bucket = frame.group("a", params)
-    where_cancelled = frame.where("x", params)
-    where = frame.where("a", params)
-    late = d.within_24h("a.start", "c.at")
-    counts = (
-        f"SELECT {doctor}, {bucket}, a.status, count(*), count(c.at) FILTER (WHERE {late}), NULL "
-        f"FROM {APPOINTMENT} a LEFT JOIN ("
-        f"  SELECT appointment_id, max(at) AS at FROM {STATUS_CHANGE} "
-        f"  WHERE to_status = 'cancelled' AND appointment_id IN ("
-        f"    SELECT x.id FROM {APPOINTMENT} x WHERE {where_cancelled} AND x.status = 'cancelled') "
-        f"  GROUP BY appointment_id) c ON c.appointment_id = a.id "
-        f"WHERE {where} GROUP BY 1, 2, 3"
-    )
-    doctor, bucket = frame.group("a", params)
-    where = frame.where("a", params)
-    medians = (
-        f"SELECT {doctor}, {bucket}, NULL, NULL, NULL, {d.median(d.seconds('a.start', 'a.created_at'))} "
-        f"FROM {APPOINTMENT} a WHERE {where} GROUP BY 1, 2"
-    )
-    patients = (
-        f"SELECT {group_doctor}, c.k, '{PATIENTS}', "
-        f"  sum(CASE WHEN e.patient_id IS NULL AND c.k = f.first THEN 1 ELSE 0 END), "
-        f"  sum(CASE WHEN e.patient_id IS NOT NULL OR f.first < c.k THEN 1 ELSE 0 END), NULL "
-        f"FROM c JOIN f ON f.who = c.who AND f.patient_id = c.patient_id "
-        f"LEFT JOIN e ON e.who = c.who AND e.patient_id = c.patient_id "
-        f"GROUP BY 1, 2"
-    )
-    return _rows(f"{ctes}{counts} UNION ALL {medians} UNION ALL {patients}", params)
 
 
-def booked(frame: Frame, irregular: Sequence[tuple[str, dt.datetime, dt.datetime]]) -> list[tuple]:
-    """Booked time: ('sum', doctor, bucket, seconds, None, None) for the appointments known to lie inside
-    available time, and ('row', doctor, None, None, start, end) for every other booked appointment, left
-    to exact arithmetic.
+def booked(
+    frame: Frame, irregular: Sequence[tuple[str, dt.datetime, dt.datetime]], overlapping_rules: Sequence[int]
+) -> list[tuple]:
+    """Booked time, rows (doctor, inside, key, seconds, start, end): inside = 1 when `seconds` is the sum
+    over the doctor's appointments in bucket `key` that are known to lie inside available time; inside = 0
+    for one other booked appointment (start, end), left to exact arithmetic. One scan of the period's booked
+    appointments; no intermediate result is read twice.
 
-    Inside, decided here: the appointment lies within one weekly rule on the wall clock of its doctor's
-    local date, that date has no offset change (`irregular`: zone, from, to), it overlaps no time off,
-    ends inside its bucket, and none of its doctor's booked appointments overlap (else the whole doctor
-    goes to exact arithmetic: the booked time is the union of the appointments).
+    Inside, decided here: the appointment lies within a weekly rule on the wall clock of its doctor's local
+    date, that date has no offset change (`irregular`: zone, from, to), it overlaps no time off, ends inside
+    its bucket and the period, and none of its doctor's booked appointments overlap (else the whole doctor
+    goes to exact arithmetic: the booked time is the union of the appointments). Rules and time off are
+    outer joins (hash joins; an EXISTS outside WHERE would be a subquery per row), so an appointment can
+    meet two of them; it is then never inside (two time off overlap it, or it is a doctor's in
+    `overlapping_rules`, whose rules on one weekday overlap), and the rows left to arithmetic are grouped by
+    id, so a repeat only repeats the same row.
     """
     d = dialect()
     params: list = []
-    bucket = frame.bucket("a.start", params)
-    end_bucket = frame.bucket(f"a.{END}", params, closed_right=True)
-    regular = "1 = 1"
-    for zone, since, until in irregular:
-        regular += " AND NOT (p.timezone = %s AND a.start >= %s AND a.start < %s)"
-        params += [zone, param(since), param(until)]
-    where = frame.where("a", params)
-    statuses = ", ".join("%s" for _ in BOOKED)
-    params += [*BOOKED, param(frame.end)]
     ls = d.local("a.start", "p.timezone")
+    # Innermost: the wall clock once per row (OFFSET 0 keeps PostgreSQL from inlining it into each use), and
+    # whether the appointment overlaps an earlier one of its doctor (a window over the doctor's appointments).
     b = (
-        f"SELECT a.id, a.doctor_id, a.start, a.{END}, {bucket} AS k, {end_bucket} AS k_end, "
-        f"{ls} AS ls, {d.local_end(ls, 'a.start', 'a.' + END, 'p.timezone')} AS le, "
-        f"CASE WHEN {regular} THEN 1 ELSE 0 END AS regular "
-        f"FROM {APPOINTMENT} a JOIN {PROFILE} p ON p.user_id = a.doctor_id "
-        f"WHERE {where} AND a.status IN ({statuses}) "
-        # OFFSET 0: PostgreSQL computes the wall clock once per row instead of inlining it into each use.
-        f"{offset0()}"
+        f"SELECT a.id, a.doctor_id, a.start, a.{END}, {ls} AS ls, "
+        f"{d.local_end(ls, 'a.start', 'a.' + END, 'p.timezone')} AS le, {frame.bucket('a.start', params)} AS k, "
+        f"CASE WHEN {frame.bucket('a.start', params)} = {frame.bucket('a.' + END, params, closed_right=True)} "
+        f"AND a.{END} <= %s"
     )
-    ld = d.date("b.ls")
-    # The plain conditions are tested on `i`'s rows, not in its WHERE: filtering a CTE on computed columns
-    # makes PostgreSQL expect a handful of rows and nest loops over the time off.
-    inside = (
-        f"SELECT b.id, b.doctor_id, b.k, {d.seconds('b.' + END, 'b.start')} AS seconds, "
-        f"CASE WHEN b.regular = 1 AND b.k = b.k_end AND b.{END} <= %s THEN 1 ELSE 0 END AS plain FROM b "
-        f"WHERE EXISTS (SELECT 1 FROM {RULE} r WHERE r.doctor_id = b.doctor_id AND r.weekday = {d.weekday(ld)} "
-        f"  AND r.start_time <= {d.time('b.ls')} AND b.le <= {d.wall(ld, 'r.end_time')}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {TIME_OFF} t WHERE t.doctor_id = b.doctor_id "
-        f"  AND t.start < b.{END} AND t.{END} > b.start)"
+    params.append(param(frame.end))
+    for zone, since, until in irregular:
+        b += " AND NOT (p.timezone = %s AND a.start >= %s AND a.start < %s)"
+        params += [zone, param(since), param(until)]
+    b += (
+        f" THEN 1 ELSE 0 END AS plain, "
+        f"CASE WHEN a.start < max(a.{END}) OVER (PARTITION BY a.doctor_id ORDER BY a.start, a.id "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 1 ELSE 0 END AS overlaps "
+        f"FROM {APPOINTMENT} a JOIN {PROFILE} p ON p.user_id = a.doctor_id WHERE {frame.where('a', params)} "
+        f"AND a.status IN ({', '.join('%s' for _ in BOOKED)}) {offset0()}"
     )
-    crowded = f"SELECT doctor_id FROM b GROUP BY doctor_id HAVING NOT ({d.overlap_free('start', END)})"
+    params += list(BOOKED)
+    c = f"SELECT b.*, max(b.overlaps) OVER (PARTITION BY b.doctor_id) AS crowded FROM ({b}) b"
+    ld = d.date("c.ls")
+    o = (
+        f"SELECT c.id, c.doctor_id, c.k, c.start, c.{END}, CASE WHEN c.plain = 1 AND c.crowded = 0 "
+        f"AND r.doctor_id IS NOT NULL AND t.doctor_id IS NULL"
+    )
+    if overlapping_rules:
+        o += f" AND c.doctor_id NOT IN ({', '.join('%s' for _ in overlapping_rules)})"
+        params += list(overlapping_rules)
+    o += (
+        f" THEN 1 ELSE 0 END AS inside FROM ({c}) c "
+        f"LEFT JOIN {RULE} r ON r.doctor_id = c.doctor_id AND r.weekday = {d.weekday(ld)} "
+        f"AND r.start_time <= {d.time('c.ls')} AND c.le <= {d.wall(ld, 'r.end_time')} "
+        f"LEFT JOIN {TIME_OFF} t ON t.doctor_id = c.doctor_id AND t.start < c.{END} AND t.{END} > c.start"
+    )
     sql = (
-        f"WITH b AS {materialized()}({b}), i AS {materialized()}({inside}), x AS ({crowded}) "
-        f"SELECT 'sum', i.doctor_id, i.k, sum(i.seconds), NULL, NULL FROM i "
-        f"WHERE i.plain = 1 AND NOT EXISTS (SELECT 1 FROM x WHERE x.doctor_id = i.doctor_id) "
-        f"GROUP BY i.doctor_id, i.k "
-        f"UNION ALL "
-        f"SELECT 'row', b.doctor_id, NULL, NULL, b.start, b.{END} FROM b "
-        f"LEFT JOIN i ON i.id = b.id LEFT JOIN x ON x.doctor_id = b.doctor_id "
-        f"WHERE i.id IS NULL OR i.plain = 0 OR x.doctor_id IS NOT NULL"
+        f"SELECT o.doctor_id, o.inside, CASE WHEN o.inside = 1 THEN o.k ELSE o.id END AS key, "
+        f"sum({d.seconds('o.' + END, 'o.start')}), min(o.start), min(o.{END}) FROM ({o}) o GROUP BY 1, 2, 3"
     )
     rows = _rows(sql, params)
     if connection.vendor == "sqlite":
         rows = [(*row[:4], _parse(row[4]), _parse(row[5])) for row in rows]
     return rows
-
-
-def materialized() -> str:
-    return "MATERIALIZED " if connection.vendor == "postgresql" else ""
 
 
 def offset0() -> str:

@@ -230,6 +230,11 @@ def _day_windows(zone: ZoneInfo, rules: tuple[tuple[dt.time, dt.time], ...], day
     return tuple(availability.merge(windows))
 
 
+def _overlap(rules: Sequence[tuple[dt.time, dt.time]]) -> bool:
+    """Whether two of the (sorted) rules of one weekday overlap (touching is fine)."""
+    return any(rules[i + 1][0] < rules[i][1] for i in range(len(rules) - 1))
+
+
 def _wall_seconds(rules: Sequence[tuple[dt.time, dt.time]]) -> float:
     """Wall-clock seconds covered by the rules of one weekday (overlaps counted once)."""
 
@@ -301,6 +306,11 @@ def _local_days(interval: Interval, zone: ZoneInfo) -> Iterable[dt.date]:
 
 def _tally(scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_doctor: bool) -> tuple[list, dict]:
     """The profiles covered and the tallies keyed by (doctor id or None, bucket index)."""
+    with queries.session():
+        return _compute(scope, period, edges, per_doctor=per_doctor)
+
+
+def _compute(scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_doctor: bool) -> tuple[list, dict]:
     profiles = report_doctors(scope=scope)
     tallies: dict[tuple[int | None, int], _Tally] = defaultdict(_Tally)
 
@@ -316,16 +326,13 @@ def _tally(scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_do
         per_doctor=per_doctor,
         by_doctor=per_doctor or scope.one_doctor,
     )
-    for doctor_id, bucket, kind, first, second, median in queries.figures(frame):
-        tally = tallies[(doctor_id if per_doctor else None, bucket)]
-        if kind is None:
-            tally.median_lead_seconds = median
-        elif kind == queries.PATIENTS:
-            tally.new, tally.returning = first, second
+    for doctor_id, bucket, kind, *values in queries.figures(frame):
+        tally = tallies[key(doctor_id, bucket)]
+        if kind == queries.PATIENTS:
+            tally.new, tally.returning = values[0], values[1]
         else:
-            tally.counts[kind] = first
-            if kind == Status.CANCELLED:
-                tally.late_cancellations = second
+            tally.counts = dict(zip(queries.STATUSES, values, strict=False))
+            tally.late_cancellations, tally.median_lead_seconds = values[-2], values[-1]
 
     rules: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     for doctor_id, weekday, start_time, end_time in AvailabilityRule.objects.filter(scope.q()).values_list(
@@ -367,8 +374,9 @@ def _tally(scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_do
     zone_of = {profile.user_id: profile.zone for profile in profiles}
     irregular = [(name, since, until) for name, dates in zones.items() for since, until in dates.irregular]
     left: dict[int, list[Interval]] = defaultdict(list)
-    for kind, doctor_id, bucket, seconds, start, end in queries.booked(frame, irregular):
-        if kind == "sum":
+    overlapping = [doctor_id for doctor_id, days in by_weekday.items() if any(map(_overlap, days.values()))]
+    for doctor_id, inside, bucket, seconds, start, end in queries.booked(frame, irregular, overlapping):
+        if inside:
             tallies[key(doctor_id, bucket)].booked += seconds
         else:
             left[doctor_id].append((start, end))
