@@ -56,6 +56,12 @@ class Dialect:
     def date(self, local: str) -> str:
         return f"CAST({local} AS date)"
 
+    def day_number(self, instant: str, zone: str, *, closed_right: bool = False) -> str:
+        """Days from 2000-01-03 to the local date of `instant` (of the instant just before it: closed_right)."""
+        if closed_right:
+            instant = f"({instant} - INTERVAL '1 microsecond')"
+        return f"({self.date(self.local(instant, zone))} - DATE '2000-01-03')"
+
     def time(self, local: str) -> str:
         return f"CAST({local} AS time)"
 
@@ -94,6 +100,9 @@ class SQLiteDialect(Dialect):
 
     def date(self, local: str) -> str:
         return f"date({local})"
+
+    def day_number(self, instant: str, zone: str, *, closed_right: bool = False) -> str:
+        return f"reports_day_number({instant}, {zone}, {int(closed_right)})"
 
     def time(self, local: str) -> str:
         return f"substr({local}, 12)"
@@ -137,6 +146,16 @@ def _local(instant: str | None, zone: str | None) -> str | None:
     if instant is None or zone is None:
         return None
     return _parse(instant).astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(sep=" ")
+
+
+_MONDAY = dt.date(2000, 1, 3)
+
+
+def _day_number(instant: str | None, zone: str | None, closed_right: int) -> int | None:
+    if instant is None or zone is None:
+        return None
+    moment = _parse(instant) - (dt.timedelta(microseconds=1) if closed_right else dt.timedelta())
+    return (moment.astimezone(ZoneInfo(zone)).date() - _MONDAY).days
 
 
 class _Median:
@@ -183,6 +202,7 @@ def register_sqlite_functions(sender: object, connection: object, **kwargs: obje
     raw = connection.connection
     raw.create_function("reports_seconds", 2, _seconds, deterministic=True)
     raw.create_function("reports_local", 2, _local, deterministic=True)
+    raw.create_function("reports_day_number", 3, _day_number, deterministic=True)
     raw.create_aggregate("reports_median", 1, _Median)
     raw.create_aggregate("reports_overlap_free", 2, _OverlapFree)
 
@@ -205,6 +225,7 @@ class Frame:
     specialty_id: int | None
     per_doctor: bool  # one group per doctor (else all doctors together)
     by_doctor: bool  # new patients judged per doctor (else against the clinic)
+    daily: ZoneInfo | None = None  # the zone whose local dates the buckets are, when they are days
 
     def scope(self, alias: str, params: list) -> str:
         sql = ""
@@ -221,8 +242,17 @@ class Frame:
         return f"{alias}.start >= %s AND {alias}.start < %s" + self.scope(alias, params)
 
     def bucket(self, column: str, params: list, *, closed_right: bool = False) -> str:
-        """The bucket index of `column`: a binary tree of comparisons with the inner edges ("0": one bucket)."""
+        """The bucket index of `column`: a binary tree of comparisons with the inner edges ("0": one bucket).
+
+        Daily buckets are the local dates themselves: the index is arithmetic, one expression whatever the
+        number of days (a year's tree is 365 parameters and nine comparisons per use).
+        """
         inner = list(self.edges[1:-1])
+        if self.daily is not None and inner:
+            d = dialect()
+            first = (self.edges[0].astimezone(self.daily).date() - _MONDAY).days
+            params += [self.daily.key, first]
+            return f"({d.day_number(column, '%s', closed_right=closed_right)} - %s)"
         op = "<=" if closed_right else "<"
 
         def tree(lo: int, hi: int) -> str:  # buckets lo..hi
