@@ -442,7 +442,8 @@ def booked(
     )
     if overlapping_rules:
         o += f" AND c.doctor_id NOT IN ({', '.join('%s' for _ in overlapping_rules)})"
-        params += list(overlapping_rules)
+        # These placeholders stand before `c`'s in the text.
+        params[:0] = overlapping_rules
     o += (
         f" THEN 1 ELSE 0 END AS inside FROM ({c}) c "
         f"LEFT JOIN {RULE} r ON r.doctor_id = c.doctor_id AND r.weekday = {d.weekday(ld)} "
