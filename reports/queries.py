@@ -404,8 +404,8 @@ def booked(
 
     Inside, decided here: the appointment lies within a weekly rule on the wall clock of its doctor's local
     date, that date has no offset change (`irregular`: zone, from, to), it overlaps no time off, ends inside
-    its bucket and the period, and none of its doctor's booked appointments overlap (else the whole doctor
-    goes to exact arithmetic: the booked time is the union of the appointments). Rules and time off are
+    its bucket and the period, and it overlaps none of its doctor's other booked appointments (the booked
+    time is the union of the appointments: overlapping ones go to exact arithmetic, together). Rules and time off are
     outer joins (hash joins; an EXISTS outside WHERE would be a subquery per row), so an appointment can
     meet two of them; it is then never inside (two time off overlap it, or it is a doctor's in
     `overlapping_rules`, whose rules on one weekday overlap), and the rows left to arithmetic are grouped by
@@ -413,46 +413,53 @@ def booked(
     """
     d = dialect()
     params: list = []
-    ls = d.local("a.start", "p.timezone")
-    # Innermost: the wall clock once per row (OFFSET 0 keeps PostgreSQL from inlining it into each use), and
-    # whether the appointment overlaps an earlier one of its doctor (a window over the doctor's appointments).
+    # Innermost, on few columns (the sort carries them): whether the appointment overlaps another of its
+    # doctor's. Sorted by start, it does when it starts before an earlier one ends, or ends after the next
+    # one starts (the following ones start later still).
+    w = (
+        f"SELECT a.id, a.doctor_id, a.start, a.{END}, p.timezone, "
+        f"CASE WHEN a.start < max(a.{END}) OVER o OR a.{END} > lead(a.start) OVER o THEN 1 ELSE 0 END AS overlaps "
+        f"FROM {APPOINTMENT} a JOIN {PROFILE} p ON p.user_id = a.doctor_id WHERE {frame.where('a', params)} "
+        f"AND a.status IN ({', '.join('%s' for _ in BOOKED)}) "
+        # One window for both (lead ignores the frame), so one pass over one sort. Ties on start need no
+        # order: two appointments starting together overlap, and each is flagged whichever comes first.
+        f"WINDOW o AS (PARTITION BY a.doctor_id ORDER BY a.start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    )
+    params += list(BOOKED)
+    w_params, params = params, []
+    # Then the wall clock, once per row (OFFSET 0 keeps PostgreSQL from inlining it into each use).
+    ls = d.local("w.start", "w.timezone")
     b = (
-        f"SELECT a.id, a.doctor_id, a.start, a.{END}, {ls} AS ls, "
-        f"{d.local_end(ls, 'a.start', 'a.' + END, 'p.timezone')} AS le, {frame.bucket('a.start', params)} AS k, "
-        f"CASE WHEN {frame.bucket('a.start', params)} = {frame.bucket('a.' + END, params, closed_right=True)} "
-        f"AND a.{END} <= %s"
+        f"SELECT w.id, w.doctor_id, w.start, w.{END}, w.overlaps, {ls} AS ls, "
+        f"{d.local_end(ls, 'w.start', 'w.' + END, 'w.timezone')} AS le, {frame.bucket('w.start', params)} AS k, "
+        f"CASE WHEN {frame.bucket('w.start', params)} = {frame.bucket('w.' + END, params, closed_right=True)} "
+        f"AND w.{END} <= %s"
     )
     params.append(param(frame.end))
     for zone, since, until in irregular:
-        b += " AND NOT (p.timezone = %s AND a.start >= %s AND a.start < %s)"
+        b += " AND NOT (w.timezone = %s AND w.start >= %s AND w.start < %s)"
         params += [zone, param(since), param(until)]
-    b += (
-        f" THEN 1 ELSE 0 END AS plain, "
-        f"CASE WHEN a.start < max(a.{END}) OVER (PARTITION BY a.doctor_id ORDER BY a.start, a.id "
-        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 1 ELSE 0 END AS overlaps "
-        f"FROM {APPOINTMENT} a JOIN {PROFILE} p ON p.user_id = a.doctor_id WHERE {frame.where('a', params)} "
-        f"AND a.status IN ({', '.join('%s' for _ in BOOKED)}) {offset0()}"
-    )
-    params += list(BOOKED)
-    c = f"SELECT b.*, max(b.overlaps) OVER (PARTITION BY b.doctor_id) AS crowded FROM ({b}) b"
-    ld = d.date("c.ls")
+    b += f" THEN 1 ELSE 0 END AS plain FROM ({w}) w {offset0()}"
+    params += w_params
+    ld = d.date("b.ls")
     o = (
-        f"SELECT c.id, c.doctor_id, c.k, c.start, c.{END}, CASE WHEN c.plain = 1 AND c.crowded = 0 "
+        f"SELECT b.id, b.doctor_id, b.k, b.start, b.{END}, CASE WHEN b.plain = 1 AND b.overlaps = 0 "
         f"AND r.doctor_id IS NOT NULL AND t.doctor_id IS NULL"
     )
     if overlapping_rules:
-        o += f" AND c.doctor_id NOT IN ({', '.join('%s' for _ in overlapping_rules)})"
-        # These placeholders stand before `c`'s in the text.
+        o += f" AND b.doctor_id NOT IN ({', '.join('%s' for _ in overlapping_rules)})"
+        # These placeholders stand before `b`'s in the text.
         params[:0] = overlapping_rules
     o += (
-        f" THEN 1 ELSE 0 END AS inside FROM ({c}) c "
-        f"LEFT JOIN {RULE} r ON r.doctor_id = c.doctor_id AND r.weekday = {d.weekday(ld)} "
-        f"AND r.start_time <= {d.time('c.ls')} AND c.le <= {d.wall(ld, 'r.end_time')} "
-        f"LEFT JOIN {TIME_OFF} t ON t.doctor_id = c.doctor_id AND t.start < c.{END} AND t.{END} > c.start"
+        f" THEN 1 ELSE 0 END AS inside FROM ({b}) b "
+        f"LEFT JOIN {RULE} r ON r.doctor_id = b.doctor_id AND r.weekday = {d.weekday(ld)} "
+        f"AND r.start_time <= {d.time('b.ls')} AND b.le <= {d.wall(ld, 'r.end_time')} "
+        f"LEFT JOIN {TIME_OFF} t ON t.doctor_id = b.doctor_id AND t.start < b.{END} AND t.{END} > b.start"
     )
     sql = (
         f"SELECT o.doctor_id, o.inside, CASE WHEN o.inside = 1 THEN o.k ELSE o.id END AS key, "
-        f"sum({d.seconds('o.' + END, 'o.start')}), min(o.start), min(o.{END}) FROM ({o}) o GROUP BY 1, 2, 3"
+        f"sum({d.seconds('o.' + END, 'o.start')}), CASE WHEN o.inside = 0 THEN min(o.start) END, "
+        f"CASE WHEN o.inside = 0 THEN min(o.{END}) END FROM ({o}) o GROUP BY 1, 2, 3"
     )
     rows = _rows(sql, params)
     if connection.vendor == "sqlite":
