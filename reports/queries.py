@@ -271,17 +271,20 @@ def session() -> Iterator[None]:
             "set_config('jit', 'off', false), set_config('work_mem', '32MB', false)"
         )
         jit, work_mem, *_ = cursor.fetchone()
+    restore = "SELECT set_config('jit', %s, false), set_config('work_mem', %s, false)"
     try:
         yield
-    finally:
+    except BaseException:
         try:
             with connection.cursor() as cursor:
-                restore = "SELECT set_config('jit', %s, false), set_config('work_mem', %s, false)"
                 cursor.execute(restore, [jit, work_mem])
         except DatabaseError:
-            # Only after a failed statement inside a transaction: that transaction is aborted and its
-            # rollback undoes the settings anyway. The statement's own error is the one to see.
+            # The failed statement was inside a transaction, now aborted: its rollback undoes the settings
+            # anyway, and the statement's own error is the one to see.
             pass
+        raise
+    with connection.cursor() as cursor:
+        cursor.execute(restore, [jit, work_mem])
 
 
 PATIENTS = "patients"  # marks the new/returning rows of `figures()`
