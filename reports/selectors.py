@@ -19,9 +19,10 @@ the period's zone (a doctor's own zone by default).
   is their first completed appointment (with this doctor when the report covers one doctor, with the
   clinic otherwise) and *returning* when an earlier completed one exists.
 
-Queries are a fixed handful whatever the range and the number of doctors: the profiles, the
-appointments (with, as subqueries, the cancellation time of cancelled ones and whether a completed
-one had an earlier completed visit), the rules and the time off; everything else is one pass in Python.
+Queries are a fixed handful whatever the range and the number of doctors: the doctors, their rules and
+time off, and the two statements of `reports/queries.py` that aggregate the appointments in SQL. Here,
+in Python: the available minutes (per zone, bucket and weekday, exact windows only for the dates that
+need them) and the booked minutes of the few appointments the SQL leaves to interval arithmetic.
 """
 
 import bisect
