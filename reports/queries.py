@@ -383,8 +383,8 @@ def booked(
 
     Inside, decided here: the appointment lies within a weekly rule on the wall clock of its doctor's local
     date, that date has no offset change (`irregular`: zone, from, to), it overlaps no time off, ends inside
-    its bucket and the period, and it overlaps none of its doctor's other booked appointments (the booked
-    time is the union of the appointments: overlapping ones go to exact arithmetic, together). Rules and time off are
+    its bucket and the period, and it overlaps none of its doctor's other booked appointments (booked time
+    is the union of the appointments: overlapping ones all go to exact arithmetic). Rules and time off are
     outer joins (hash joins; an EXISTS outside WHERE would be a subquery per row), so an appointment can
     meet two of them; it is then never inside (two time off overlap it, or it is a doctor's in
     `overlapping_rules`, whose rules on one weekday overlap), and the rows left to arithmetic are grouped by
