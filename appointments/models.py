@@ -80,6 +80,13 @@ class Appointment(models.Model):
             models.Index(fields=["doctor", "start"], name="appointment_doctor_start"),
             models.Index(fields=["patient", "start"], name="appointment_patient_start"),
             models.Index(fields=["start"], name="appointment_start"),
+            # The reports' new/returning patients: "a completed visit of this patient (with this doctor)
+            # before the period" is a merge semi join over this index instead of a scan of the visits.
+            models.Index(
+                fields=["patient", "doctor", "start"],
+                condition=Q(status="completed"),
+                name="appointment_completed_visits",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),
@@ -113,6 +120,13 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # The reports' late cancellations read the time of the `cancelled` entry: an index-only lookup
+        # here instead of a scan of the whole history (cancellations are a small part of it).
+        indexes = [
+            models.Index(
+                fields=["appointment", "at"], condition=Q(to_status="cancelled"), name="statuschange_cancelled_at"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"

@@ -19,25 +19,27 @@ the period's zone (a doctor's own zone by default).
   is their first completed appointment (with this doctor when the report covers one doctor, with the
   clinic otherwise) and *returning* when an earlier completed one exists.
 
-Queries are a fixed handful whatever the range and the number of doctors: the profiles, the
-appointments (with, as subqueries, the cancellation time of cancelled ones and whether a completed
-one had an earlier completed visit), the rules and the time off; everything else is one pass in Python.
+Queries are a fixed handful whatever the range and the number of doctors: the doctors, their rules and
+time off, and the two statements of `reports/queries.py` that aggregate the appointments in SQL. Here,
+in Python: the available minutes (per zone, bucket and weekday, exact windows only for the dates that
+need them) and the booked minutes of the few appointments the SQL leaves to interval arithmetic.
 """
 
 import bisect
 import datetime as dt
-import statistics
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import Q
 
 from appointments import availability
-from appointments.availability import Interval, WeeklyRule
+from appointments.availability import Interval
 from appointments.choices import Status
-from appointments.models import Appointment, AvailabilityRule, StatusChange, TimeOff
+from appointments.models import AvailabilityRule, TimeOff
+from reports import queries
 from users.models import DoctorProfile
 
 UTC = dt.UTC
@@ -69,11 +71,11 @@ class Period:
     last: dt.date
     zone: ZoneInfo
 
-    @property
+    @functools.cached_property  # a frozen dataclass still has a __dict__ for the cache
     def start(self) -> dt.datetime:
         return local_midnight(self.first, self.zone)
 
-    @property
+    @functools.cached_property
     def end(self) -> dt.datetime:
         return local_midnight(self.last + dt.timedelta(days=1), self.zone)
 
@@ -116,11 +118,11 @@ def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 class _Tally:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     late_cancellations: int = 0
-    lead_seconds: list[float] = field(default_factory=list)
+    median_lead_seconds: float | None = None
     available: float = 0.0
     booked: float = 0.0
-    new: set[int] = field(default_factory=set)
-    returning: set[int] = field(default_factory=set)
+    new: int = 0
+    returning: int = 0
 
     def figures(self) -> dict:
         counts = self.counts
@@ -133,13 +135,13 @@ class _Tally:
             "cancellation_rate": _ratio(counts[Status.CANCELLED], total),
             "late_cancellations": self.late_cancellations,
             "median_lead_time_hours": (
-                round(statistics.median(self.lead_seconds) / 3600, 2) if self.lead_seconds else None
+                round(self.median_lead_seconds / 3600, 2) if self.median_lead_seconds is not None else None
             ),
             "available_minutes": round(self.available / 60),
             "booked_minutes": round(self.booked / 60),
             "utilisation": _ratio(self.booked, self.available),
-            "new_patients": len(self.new),
-            "returning_patients": len(self.returning - self.new),
+            "new_patients": self.new,
+            "returning_patients": self.returning,
         }
 
 
@@ -148,82 +150,34 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class _Row:
-    doctor_id: int
-    patient_id: int
-    start: dt.datetime
-    end: dt.datetime
-    status: str
-    created_at: dt.datetime
-    cancelled_at: dt.datetime | None
-    returning: bool  # completed, with an earlier completed visit (with the doctor, or the clinic)
+class ReportDoctor:
+    """What a report needs of a doctor (plain values: 2,000 model instances cost about 400 ms, most of it
+    parsing phone numbers nobody reads here)."""
+
+    user_id: int
+    timezone: str
+    name: str  # full name, else the email (as User.get_full_name() or email)
+    specialty: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
-@dataclass
-class _Data:
-    profiles: list[DoctorProfile]
-    rows: list[_Row]
-    available: dict[int, list[Interval]]  # per doctor: merged, clipped to the period, time off removed
-
-
-def report_doctors(*, scope: Scope) -> list[DoctorProfile]:
+def report_doctors(*, scope: Scope) -> list[ReportDoctor]:
     """The doctors a report covers, by name."""
-    qs = DoctorProfile.objects.select_related("user", "specialty")
+    qs = DoctorProfile.objects.all()
     if scope.doctor_id is not None:
         qs = qs.filter(user_id=scope.doctor_id)
     if scope.specialty_id is not None:
         qs = qs.filter(specialty_id=scope.specialty_id)
-    return list(qs.order_by("user__last_name", "user__first_name", "user_id"))
-
-
-def _load(scope: Scope, period: Period, *, by_doctor: bool) -> _Data:
-    start, end = period.start, period.end
-    profiles = report_doctors(scope=scope)
-    cancelled_at = (
-        StatusChange.objects.filter(appointment=OuterRef("pk"), to_status=Status.CANCELLED)
-        .order_by("-at", "-id")
-        .values("at")[:1]
+    rows = qs.order_by("user__last_name", "user__first_name", "user_id").values_list(
+        "user_id", "timezone", "user__first_name", "user__last_name", "user__email", "specialty__name"
     )
-    earlier = Appointment.objects.filter(patient_id=OuterRef("patient_id"), status=Status.COMPLETED, start__lt=start)
-    if by_doctor:
-        earlier = earlier.filter(doctor_id=OuterRef("doctor_id"))
-    # Each subquery only for the rows that need it: the history for cancelled ones, earlier visits for
-    # completed ones (served by the (patient, start) index).
-    rows = [
-        _Row(*values)
-        for values in Appointment.objects.filter(scope.q(), start__gte=start, start__lt=end)
-        .annotate(
-            cancelled_at=Case(When(status=Status.CANCELLED, then=Subquery(cancelled_at)), default=None),
-            returning=Case(When(status=Status.COMPLETED, then=Exists(earlier)), default=Value(False)),
-        )
-        .order_by("start", "id")
-        .values_list("doctor_id", "patient_id", "start", "end", "status", "created_at", "cancelled_at", "returning")
+    return [
+        ReportDoctor(user_id, timezone, f"{first} {last}".strip() or email, specialty or "")
+        for user_id, timezone, first, last, email, specialty in rows
     ]
-    rules: dict[int, list[WeeklyRule]] = defaultdict(list)
-    for doctor_id, weekday, start_time, end_time in AvailabilityRule.objects.filter(scope.q()).values_list(
-        "doctor_id", "weekday", "start_time", "end_time"
-    ):
-        rules[doctor_id].append(WeeklyRule(weekday, start_time, end_time))
-    time_off: dict[int, list[Interval]] = defaultdict(list)
-    for doctor_id, off_start, off_end in TimeOff.objects.filter(scope.q(), start__lt=end, end__gt=start).values_list(
-        "doctor_id", "start", "end"
-    ):
-        time_off[doctor_id].append((off_start, off_end))
-    available = {}
-    for profile in profiles:
-        doctor_rules = rules.get(profile.user_id)
-        if not doctor_rules:
-            continue
-        zone = profile.zone
-        windows = availability.rule_windows(
-            doctor_rules,
-            zone,
-            start.astimezone(zone).date() - dt.timedelta(days=1),
-            end.astimezone(zone).date() + dt.timedelta(days=1),
-        )
-        windows = subtract(clip(windows, start, end), availability.merge(time_off.get(profile.user_id, ())))
-        available[profile.user_id] = windows
-    return _Data(profiles, rows, available)
 
 
 def clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
@@ -274,44 +228,196 @@ def _spread(intervals: Iterable[Interval], edges: Sequence[dt.datetime]) -> list
     return seconds
 
 
-def _tally(data: _Data, edges: Sequence[dt.datetime], *, per_doctor: bool, one_doctor: bool) -> dict:
-    """Tallies keyed by (doctor id or None, bucket index)."""
+# Availability -------------------------------------------------------------------------------------
+# Available time is counted per local date of each doctor. On a date whose UTC offset is the same all
+# day ("plain"), a rule's window lasts exactly its wall-clock length, so every plain date that lies
+# inside the period and inside one bucket adds the weekday's wall-clock minutes: those dates are only
+# counted (per zone, bucket and weekday), never turned into instants. The other dates (an offset
+# change, the period's first and last dates, dates cut by a bucket edge in another zone, dates with
+# time off or with booked time to check) get the availability engine's exact windows, cached per zone,
+# rules and date since many doctors share both.
+_DAY = dt.timedelta(days=1)
+_TICK = dt.timedelta(microseconds=1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _day_windows(zone: ZoneInfo, rules: tuple[tuple[dt.time, dt.time], ...], day: dt.date) -> tuple[Interval, ...]:
+    """The merged windows of one weekday's rules on one local date (exact: DST as the engine reads it)."""
+    windows = []
+    for start_time, end_time in rules:
+        start = availability.resolve_wall_time(day, start_time, zone)
+        end = availability.resolve_wall_time(day, end_time, zone)
+        if end > start:
+            windows.append((start, end))
+    return tuple(availability.merge(windows))
+
+
+def _overlap(rules: Sequence[tuple[dt.time, dt.time]]) -> bool:
+    """Whether two of the (sorted) rules of one weekday overlap (touching is fine)."""
+    return any(rules[i + 1][0] < rules[i][1] for i in range(len(rules) - 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wall_seconds(rules: Sequence[tuple[dt.time, dt.time]]) -> float:
+    """Wall-clock seconds covered by the rules of one weekday (overlaps counted once)."""
+
+    def seconds(t: dt.time) -> float:
+        return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+    total, reach = 0.0, None
+    for start, end in sorted((seconds(a), seconds(b)) for a, b in rules):
+        if reach is not None and start < reach:
+            start = reach
+        if end > start:
+            total += end - start
+            reach = end if reach is None else max(reach, end)
+    return total
+
+
+@dataclass
+class _ZoneDates:
+    """The local dates of one zone that a period can touch, sorted out once for all its doctors."""
+
+    plain: dict[tuple[int, int], int]  # (bucket, weekday) -> number of plain dates wholly inside it
+    exact: list[dt.date]  # dates computed as windows
+    irregular: list[Interval]  # instants around dates with an offset change (booked time checked exactly)
+
+
+def _zone_dates(zone: ZoneInfo, edges: Sequence[dt.datetime]) -> _ZoneDates:
+    start, end = edges[0], edges[-1]
+    plain: dict[tuple[int, int], int] = defaultdict(int)
+    exact: list[dt.date] = []
+    irregular: list[Interval] = []
+    day = start.astimezone(zone).date() - _DAY
+    last = end.astimezone(zone).date() + _DAY
+    midnight = local_midnight(day, zone)
+    while day <= last:
+        following = local_midnight(day + _DAY, zone) if day < dt.date.max - _DAY else midnight + _DAY
+        # One offset all day: 24 hours long and the same offset at both ends. (No zone in the tz database
+        # changes its offset twice within one local day and back.)
+        regular = (
+            following - midnight == _DAY
+            and midnight.astimezone(zone).utcoffset() == (following - _TICK).astimezone(zone).utcoffset()
+        )
+        bucket = bisect.bisect_right(edges, midnight) - 1
+        if regular and start <= midnight and following <= end and following <= edges[bucket + 1]:
+            plain[(bucket, day.weekday())] += 1
+        else:
+            exact.append(day)
+            if not regular:
+                irregular.append((midnight - _DAY, following + _DAY))
+        day, midnight = day + _DAY, following
+    return _ZoneDates(plain, exact, irregular)
+
+
+def _windows(
+    zone: ZoneInfo, by_weekday: dict[int, tuple], days: Iterable[dt.date], start: dt.datetime, end: dt.datetime
+) -> list[Interval]:
+    windows = [w for day in sorted(set(days)) for w in _day_windows(zone, by_weekday.get(day.weekday(), ()), day)]
+    return clip(availability.merge(windows), start, end)
+
+
+def _local_days(interval: Interval, zone: ZoneInfo) -> Iterable[dt.date]:
+    """The local dates whose windows can touch `interval` (a day of margin each side)."""
+    return availability.local_dates(
+        interval[0].astimezone(zone).date() - _DAY, interval[1].astimezone(zone).date() + _DAY
+    )
+
+
+# The figures --------------------------------------------------------------------------------------
+
+
+def _tally(
+    scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_doctor: bool, daily: bool = False
+) -> tuple[list, dict]:
+    """The profiles covered and the tallies keyed by (doctor id or None, bucket index)."""
+    with queries.session():
+        return _compute(scope, period, edges, per_doctor=per_doctor, daily=daily)
+
+
+def _compute(
+    scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_doctor: bool, daily: bool
+) -> tuple[list, dict]:
+    profiles = report_doctors(scope=scope)
     tallies: dict[tuple[int | None, int], _Tally] = defaultdict(_Tally)
-    buckets = len(edges) - 1
 
     def key(doctor_id: int, bucket: int) -> tuple[int | None, int]:
         return (doctor_id if per_doctor else None, bucket)
 
-    def bucket_of(instant: dt.datetime) -> int:
-        return min(max(bisect.bisect_right(edges, instant) - 1, 0), buckets - 1)
+    frame = queries.Frame(
+        start=period.start,
+        end=period.end,
+        edges=edges,
+        doctor_id=scope.doctor_id,
+        specialty_id=scope.specialty_id,
+        per_doctor=per_doctor,
+        by_doctor=per_doctor or scope.one_doctor,
+        daily=period.zone if daily and isinstance(period.zone, ZoneInfo) else None,
+    )
+    for doctor_id, bucket, kind, *values in queries.figures(frame):
+        tally = tallies[key(doctor_id, bucket)]
+        if kind == queries.PATIENTS:
+            tally.new, tally.returning = values[0], values[1]
+        else:
+            tally.counts = dict(zip(queries.STATUSES, values, strict=False))
+            tally.late_cancellations, tally.median_lead_seconds = values[-2], values[-1]
 
-    booked: dict[int, list[Interval]] = defaultdict(list)
-    by_doctor_scope = per_doctor or one_doctor
-    first_completed: dict[tuple[int, int], int] = {}
-    for row in data.rows:
-        tally = tallies[key(row.doctor_id, bucket_of(row.start))]
-        tally.counts[row.status] += 1
-        tally.lead_seconds.append((row.start - row.created_at).total_seconds())
-        if row.status == Status.CANCELLED and row.cancelled_at and row.start - row.cancelled_at < LATE_CANCELLATION:
-            tally.late_cancellations += 1
-        if row.status in BOOKED_STATUSES:
-            booked[row.doctor_id].append((row.start, row.end))
-        if row.status == Status.COMPLETED:
-            who = (row.doctor_id if by_doctor_scope else 0, row.patient_id)
-            if row.returning:
-                tally.returning.add(row.patient_id)
-            elif who not in first_completed:
-                first_completed[who] = row.patient_id
-                tally.new.add(row.patient_id)
-            else:
-                tally.returning.add(row.patient_id)
-    for doctor_id, windows in data.available.items():
-        for bucket, seconds in enumerate(_spread(windows, edges)):
-            tallies[key(doctor_id, bucket)].available += seconds
-        inside = intersect(availability.merge(booked.get(doctor_id, ())), windows)
-        for bucket, seconds in enumerate(_spread(inside, edges)):
+    rules: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for doctor_id, weekday, start_time, end_time in AvailabilityRule.objects.filter(scope.q()).values_list(
+        "doctor_id", "weekday", "start_time", "end_time"
+    ):
+        rules[doctor_id][weekday].append((start_time, end_time))
+    time_off: dict[int, list[Interval]] = defaultdict(list)
+    for doctor_id, off_start, off_end in TimeOff.objects.filter(
+        scope.q(), start__lt=period.end, end__gt=period.start
+    ).values_list("doctor_id", "start", "end"):
+        time_off[doctor_id].append((off_start, off_end))
+
+    zones: dict[str, _ZoneDates] = {}
+    by_weekday: dict[int, dict[int, tuple]] = {}
+    for profile in profiles:
+        dates = zones.get(profile.timezone)
+        if dates is None:
+            dates = zones[profile.timezone] = _zone_dates(profile.zone, edges)
+        days = {weekday: tuple(sorted(r)) for weekday, r in rules.get(profile.user_id, {}).items()}
+        by_weekday[profile.user_id] = days
+        if not days:
+            continue
+        wall = {weekday: _wall_seconds(r) for weekday, r in days.items()}
+        for (bucket, weekday), count in dates.plain.items():
+            if weekday in wall:
+                tallies[key(profile.user_id, bucket)].available += count * wall[weekday]
+        exact = _windows(profile.zone, days, dates.exact, period.start, period.end)
+        for bucket, seconds in enumerate(_spread(exact, edges)):
+            if seconds:
+                tallies[key(profile.user_id, bucket)].available += seconds
+        off = availability.merge(clip(time_off.get(profile.user_id, ()), period.start, period.end))
+        if off:
+            around = [day for interval in off for day in _local_days(interval, profile.zone)]
+            lost = intersect(_windows(profile.zone, days, around, period.start, period.end), off)
+            for bucket, seconds in enumerate(_spread(lost, edges)):
+                if seconds:
+                    tallies[key(profile.user_id, bucket)].available -= seconds
+
+    zone_of = {profile.user_id: profile.zone for profile in profiles}
+    irregular = [(name, since, until) for name, dates in zones.items() for since, until in dates.irregular]
+    left: dict[int, list[Interval]] = defaultdict(list)
+    overlapping = [doctor_id for doctor_id, days in by_weekday.items() if any(map(_overlap, days.values()))]
+    for doctor_id, inside, bucket, seconds, start, end in queries.booked(frame, irregular, overlapping):
+        if inside:
             tallies[key(doctor_id, bucket)].booked += seconds
-    return tallies
+        else:
+            left[doctor_id].append((start, end))
+    for doctor_id, appointments in left.items():
+        zone, days = zone_of[doctor_id], by_weekday.get(doctor_id, {})
+        appointments = availability.merge(appointments)
+        around = [day for interval in appointments for day in _local_days(interval, zone)]
+        windows = _windows(zone, days, around, period.start, period.end)
+        windows = subtract(windows, availability.merge(time_off.get(doctor_id, ())))
+        for bucket, seconds in enumerate(_spread(intersect(appointments, windows), edges)):
+            if seconds:
+                tallies[key(doctor_id, bucket)].booked += seconds
+    return profiles, tallies
 
 
 def bucket_starts(period: Period, bucket: str) -> list[dt.date]:
@@ -336,31 +442,28 @@ def bucket_starts(period: Period, bucket: str) -> list[dt.date]:
 
 def summary(*, scope: Scope, period: Period) -> dict:
     """The figures of the whole period for the scope."""
-    data = _load(scope, period, by_doctor=scope.one_doctor)
-    tallies = _tally(data, [period.start, period.end], per_doctor=False, one_doctor=scope.one_doctor)
+    _, tallies = _tally(scope, period, [period.start, period.end], per_doctor=False)
     return tallies[(None, 0)].figures()
 
 
 def timeseries(*, scope: Scope, period: Period, bucket: str) -> list[dict]:
     """The figures per bucket (local to the period's zone), empty buckets included, in order."""
-    data = _load(scope, period, by_doctor=scope.one_doctor)
     starts = bucket_starts(period, bucket)
     edges = [local_midnight(day, period.zone) for day in starts] + [period.end]
-    tallies = _tally(data, edges, per_doctor=False, one_doctor=scope.one_doctor)
+    _, tallies = _tally(scope, period, edges, per_doctor=False, daily=bucket == "day")
     return [{"bucket": day, **tallies[(None, k)].figures()} for k, day in enumerate(starts)]
 
 
 def per_doctor(*, scope: Scope, period: Period) -> list[dict]:
     """One row of figures per doctor in the scope, by name; doctors without appointments included."""
-    data = _load(scope, period, by_doctor=True)
-    tallies = _tally(data, [period.start, period.end], per_doctor=True, one_doctor=True)
+    profiles, tallies = _tally(scope, period, [period.start, period.end], per_doctor=True)
     return [
         {
             "doctor": profile.user_id,
-            "doctor_name": profile.user.get_full_name() or profile.user.email,
-            "specialty": profile.specialty.name if profile.specialty else "",
+            "doctor_name": profile.name,
+            "specialty": profile.specialty,
             "timezone": profile.timezone,
             **tallies[(profile.user_id, 0)].figures(),
         }
-        for profile in data.profiles
+        for profile in profiles
     ]

@@ -20,9 +20,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
-from reports import selectors
+from reports import queries, selectors
 from reports.selectors import Period, Scope
+from reports.tests.conftest import settings_queries
 from users.tests.factories import DoctorFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -176,10 +178,44 @@ def test_reports_run_a_fixed_number_of_queries_whatever_the_doctors_and_the_rang
         extra = DoctorFactory(doctor_profile__timezone="America/New_York")
         AvailabilityRule.objects.create(doctor=extra, weekday=2, start_time=dt.time(8), end_time=dt.time(16))
     period = Period(dt.date(2029, 4, 1), dt.date(2030, 3, 31), BERLIN)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(5 + settings_queries()):
         selectors.summary(scope=Scope(), period=period)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(5 + settings_queries()):
         selectors.timeseries(scope=Scope(), period=period, bucket="day")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(5 + settings_queries()):
         rows = selectors.per_doctor(scope=Scope(), period=period)
     assert len(rows) == doctors
+
+
+def _settings() -> tuple[str, str] | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        return cursor.fetchone()
+
+
+def test_report_statements_run_with_their_settings_which_are_put_back(clinic, monkeypatch):
+    """PostgreSQL: JIT off and 32 MB of work_mem for the report's statements, the connection's own values
+    afterwards, also when the report fails. SQLite: nothing to set."""
+    before = _settings()
+    seen = []
+    real_rows = queries._rows
+
+    def rows(sql: str, params: list) -> list[tuple]:
+        seen.append(_settings())
+        return real_rows(sql, params)
+
+    monkeypatch.setattr(queries, "_rows", rows)
+    selectors.summary(scope=Scope(), period=Period(*WEEK, BERLIN))
+    expected = ("off", "32MB") if connection.vendor == "postgresql" else None
+    assert seen == [expected, expected]
+    assert _settings() == before
+
+    def fail(frame: object, *args: object) -> list:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(queries, "booked", fail)
+    with pytest.raises(RuntimeError):
+        selectors.summary(scope=Scope(), period=Period(*WEEK, BERLIN))
+    assert _settings() == before
