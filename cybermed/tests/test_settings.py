@@ -1,5 +1,6 @@
 """The database settings as each environment produces them, read by running settings.py afresh."""
 
+import os
 import runpy
 from pathlib import Path
 
@@ -62,3 +63,45 @@ def test_sqlite_file_from_database_url_opens_in_wal_with_immediate_writes(monkey
         assert connection.transaction_mode == "IMMEDIATE"
     finally:
         connections.close_all()
+
+
+def test_sqlite_connections_are_persistent_unless_turned_off(monkeypatch):
+    assert database_settings(monkeypatch)["CONN_MAX_AGE"] == 60
+    assert database_settings(monkeypatch, DB_CONN_MAX_AGE="0")["CONN_MAX_AGE"] == 0
+
+
+def test_postgresql_pool_replaces_persistent_connections(monkeypatch):
+    url = "postgres://cybermed@db.internal:5432/cybermed"
+    plain = database_settings(monkeypatch, DATABASE_URL=url)
+    assert plain["CONN_MAX_AGE"] == 60
+    assert "pool" not in plain.get("OPTIONS", {})
+    pooled = database_settings(monkeypatch, DATABASE_URL=url, DB_POOL_MAX_SIZE="8", DB_CONN_MAX_AGE="60")
+    assert pooled["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+    assert pooled["CONN_HEALTH_CHECKS"] is True  # Django then has the pool check each connection it lends
+    assert pooled["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10}
+
+
+def test_pool_is_postgresql_only(monkeypatch):
+    database = database_settings(monkeypatch, DATABASE_URL="sqlite:////srv/data/db.sqlite3", DB_POOL_MAX_SIZE="8")
+    assert "pool" not in database["OPTIONS"]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the pool is PostgreSQL's")
+@pytest.mark.django_db
+def test_pooled_connections_serve_queries_and_go_back_to_the_pool(monkeypatch):
+    from django.db import connection as test_connection
+
+    settings_dict = database_settings(monkeypatch, DATABASE_URL=os.environ["DATABASE_URL"], DB_POOL_MAX_SIZE="2")
+    settings_dict["NAME"] = test_connection.settings_dict["NAME"]  # the test database pytest-django made
+    connection = ConnectionHandler({"default": settings_dict})["default"]
+    try:
+        for _round in range(3):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                assert cursor.fetchone() == (1,)
+            connection.close()  # back to the pool: the next round reuses it
+        stats = connection.pool.get_stats()
+        assert stats["pool_size"] <= 2
+        assert stats.get("connections_num", 0) <= 2  # three rounds, at most the pool's connections opened
+    finally:
+        connection.close_pool()

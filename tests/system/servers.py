@@ -196,8 +196,12 @@ def start_gunicorn(env: dict[str, str], log_dir: Path, *, workers: int = 2, thre
 
 
 def start_uvicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Server:
-    """The production ASGI server (HTTP and /ws/v1/), as the README runs it (DB_CONN_MAX_AGE=0 included)."""
-    env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE") or "0"}
+    """The production ASGI server (HTTP and /ws/v1/), as the image runs it (DB_CONN_MAX_AGE=0 and a connection pool)."""
+    env = {
+        **env,
+        "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE") or "0",
+        "DB_POOL_MAX_SIZE": env.get("DB_POOL_MAX_SIZE") or "4",
+    }
     port = free_port()
     argv = [UVICORN, "cybermed.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(workers), "--ws-max-size", "65536", "--timeout-graceful-shutdown", "3", "--no-access-log"]
