@@ -293,6 +293,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--workers", type=int, default=32, help="posting threads")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn workers per server")
+    parser.add_argument(
+        "--db-pool",
+        type=int,
+        default=8,
+        help="DB_POOL_MAX_SIZE of each server (as in the image); 0: a connection per request",
+    )
     parser.add_argument("--output", default="")
     args = parser.parse_args()
 
@@ -311,6 +317,7 @@ def main() -> int:
             JWT_ACCESS_MINUTES="240",
             # Under ASGI each request runs in a thread of its own: persistent connections would pile up.
             DB_CONN_MAX_AGE="0",
+            DB_POOL_MAX_SIZE=str(args.db_pool),
         )
         done = subprocess.run(
             [sys.executable, __file__, "--seed-only", str(patients), str(args.doctors)],
