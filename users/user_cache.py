@@ -10,6 +10,7 @@ each user it changes (the product does none). Without Redis the cache is per pro
 of the same server may then serve a changed user for up to `AUTH_USER_CACHE_SECONDS`.
 """
 
+import copy
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -31,8 +32,12 @@ def recall(user_id: int) -> "User | None":
 
 
 def remember(user: "User") -> None:
+    """Cache `user` without its password hash, which has no business in a shared cache: the copy leaves the
+    field deferred, so code that needs it (a password check) loads it from the database."""
     if settings.AUTH_USER_CACHE_SECONDS:
-        cache.set(_key(user.pk), user, settings.AUTH_USER_CACHE_SECONDS)
+        snapshot = copy.copy(user)
+        snapshot.__dict__.pop("password", None)
+        cache.set(_key(user.pk), snapshot, settings.AUTH_USER_CACHE_SECONDS)
 
 
 def forget(user_id: int) -> None:

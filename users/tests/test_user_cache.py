@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -111,3 +112,12 @@ def test_inactive_user_is_never_cached(patient):
     client, _ = bearer(patient)
     assert client.get(ME).status_code == 401
     assert user_cache.recall(patient.pk) is None
+
+
+def test_cached_user_carries_no_password_hash_but_password_checks_still_work(patient):
+    client, _ = bearer(patient)
+    client.get(ME)
+    cached = user_cache.recall(patient.pk)
+    assert "password" in cached.get_deferred_fields()
+    assert patient.password not in str(cache.get(f"auth-user:v1:{patient.pk}").__dict__)
+    assert cached.check_password(DEFAULT_PASSWORD)  # loads the hash from the database
