@@ -18,6 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 
+def drf_datetime(moment: dt.datetime) -> str:
+    """An aware datetime as DRF's DateTimeField writes it, in the zone it carries: ISO 8601, `+00:00` as `Z`."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class ValuesRows:
     """How one list endpoint turns `.values(*columns)` rows into its JSON objects."""
 
@@ -30,10 +36,7 @@ class ValuesRows:
 
     def datetime(self, value: dt.datetime | None) -> str | None:
         """What DRF's DateTimeField renders: ISO 8601 in the current zone, `+00:00` written `Z`."""
-        if value is None:
-            return None
-        text = value.astimezone(self.zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return None if value is None else drf_datetime(value.astimezone(self.zone))
 
     def render(self, row: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
