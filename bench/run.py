@@ -33,6 +33,10 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dev import port_problem  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 # gunicorn from the interpreter's own virtualenv (a worktree may have no .venv of its own)
 VENV_BIN = Path(sys.executable).parent
@@ -338,6 +342,10 @@ def run_wrk_scenario(port: int, scenario: Scenario, warmup: float, duration: flo
 
 # --- Server ---------------------------------------------------------------------------------------
 def start_server(env: dict[str, str], port: int, workers: int, worker_class: str, log_path: Path) -> subprocess.Popen:
+    # A server left on the port (an earlier run killed midway) would answer the health check and every
+    # request in place of the one started here, against its own database.
+    if problem := port_problem(HOST, port):
+        raise SystemExit(f"{problem} (bench/run.py takes --port as well)")
     log = log_path.open("w")
     cmd = [
         str(VENV_BIN / "gunicorn"),
@@ -587,7 +595,6 @@ def delete_bench_rows(since: dt.datetime | None = None) -> dict[str, int]:
 def run_one(args: argparse.Namespace, database_url: str) -> dict:
     env = server_env(database_url)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
