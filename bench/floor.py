@@ -155,12 +155,8 @@ def appointment_list_floor(request: HttpRequest) -> JsonResponse:
     return _respond(request, qs, page, size, qs.values(*APPOINTMENT_COLUMNS), _appointment)
 
 
-DOCTOR_PROFILE = {
-    "experience_years": "doctor_profile__experience_years",
-    "clinic_name": "doctor_profile__clinic_name",
-    "clinic_address": "doctor_profile__clinic_address",
-    "bio": "doctor_profile__bio",
-}
+# The profile's fields the directory shows under their own names.
+DOCTOR_PROFILE = {key: f"doctor_profile__{key}" for key in ("experience_years", "clinic_name", "clinic_address", "bio")}
 DOCTOR_COLUMNS = (
     "id",
     "first_name",
