@@ -18,6 +18,8 @@ returns the API's JSON for the same user.
 """
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, JsonResponse
 
 from appointments.models import Appointment
+from cybermed.api.lists import drf_datetime
 from cybermed.currencies import format_amount
 from messaging.choices import MessageStatus
 from messaging.models import Message, Thread
@@ -41,8 +44,7 @@ class Encoder(DjangoJSONEncoder):
 
     def default(self, o: object) -> object:
         if isinstance(o, dt.datetime):
-            text = o.isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return drf_datetime(o)
         return super().default(o)
 
 
@@ -65,43 +67,63 @@ def _with_page(url: str, page: int | None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
 
 
-def _respond(request: HttpRequest, qs: QuerySet, page: int, size: int, rows: list[dict]) -> JsonResponse:
+def _respond(
+    request: HttpRequest, qs: QuerySet, page: int, size: int, rows: QuerySet, render: Callable[[dict], dict]
+) -> JsonResponse:
+    """The page of `rows` (the `.values()` of `qs`), each rendered, with `qs`'s count and DRF's page links."""
+    offset = (page - 1) * size
+    results = [render(row) for row in rows[offset : offset + size]]
     count = qs.count()
     url = request.build_absolute_uri()
     body = {
         "count": count,
         "next": _with_page(url, page + 1) if page * size < count else None,
         "previous": None if page == 1 else _with_page(url, page - 1 if page > 2 else None),
-        "results": rows,
+        "results": results,
     }
     return JsonResponse(body, encoder=Encoder, json_dumps_params={"separators": (",", ":")})
 
 
-FIELDS = (
+def _pick(row: dict, columns: dict[str, str]) -> dict:
+    """The JSON object of `columns` (key -> the row's column that holds its value), in the table's order."""
+    return {key: row[column] for key, column in columns.items()}
+
+
+def _specialty(row: dict, profile: str) -> dict | None:
+    specialty_id = row[f"{profile}specialty_id"]
+    return None if specialty_id is None else {"id": specialty_id, "name": row[f"{profile}specialty__name"]}
+
+
+# Each list's JSON as tables of key -> column; a nested object has a table (or a function) of its own.
+DOCTOR_BRIEF = {"id": "doctor_id", "first_name": "doctor__first_name", "last_name": "doctor__last_name"}
+PATIENT_BRIEF = {"id": "patient_id", "first_name": "patient__first_name", "last_name": "patient__last_name"}
+APPOINTMENT = {
+    "start": "start",
+    "end": "end",
+    "reason_for_visit": "reason_for_visit",
+    "status": "status",
+    "location": "location",
+    "cancellation_reason": "cancellation_reason",
+    "referred_to": "referred_to__id",
+    "referred_from": "referred_from_id",
+    "created_by": "created_by_id",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+PAYMENT = {
+    "status": "payment__status",
+    "amount": "payment__amount",
+    "currency": "payment__currency",
+    "hold_expires_at": "payment__hold_expires_at",
+}
+APPOINTMENT_COLUMNS = (
     "id",
-    "doctor_id",
-    "doctor__first_name",
-    "doctor__last_name",
+    *DOCTOR_BRIEF.values(),
     "doctor__doctor_profile__specialty_id",
     "doctor__doctor_profile__specialty__name",
-    "patient_id",
-    "patient__first_name",
-    "patient__last_name",
-    "start",
-    "end",
-    "reason_for_visit",
-    "status",
-    "location",
-    "cancellation_reason",
-    "referred_to__id",
-    "referred_from_id",
-    "created_by_id",
-    "created_at",
-    "updated_at",
-    "payment__status",
-    "payment__amount",
-    "payment__currency",
-    "payment__hold_expires_at",
+    *PATIENT_BRIEF.values(),
+    *APPOINTMENT.values(),
+    *PAYMENT.values(),
 )
 NOT_REQUIRED = {"status": "not_required", "amount": None, "currency": None, "hold_expires_at": None}
 
@@ -109,11 +131,16 @@ NOT_REQUIRED = {"status": "not_required", "amount": None, "currency": None, "hol
 def _payment(row: dict) -> dict:
     if row["payment__status"] is None:
         return NOT_REQUIRED
+    return {**_pick(row, PAYMENT), "amount": format_amount(row["payment__amount"], row["payment__currency"])}
+
+
+def _appointment(row: dict) -> dict:
     return {
-        "status": row["payment__status"],
-        "amount": format_amount(row["payment__amount"], row["payment__currency"]),
-        "currency": row["payment__currency"],
-        "hold_expires_at": row["payment__hold_expires_at"],
+        "id": row["id"],
+        "doctor": {**_pick(row, DOCTOR_BRIEF), "specialty": _specialty(row, "doctor__doctor_profile__")},
+        "patient": _pick(row, PATIENT_BRIEF),
+        **_pick(row, APPOINTMENT),
+        "payment": _payment(row),
     }
 
 
@@ -125,56 +152,18 @@ def appointment_list_floor(request: HttpRequest) -> JsonResponse:
     except (KeyError, ValueError):
         return _bad_request("user and role (doctor|patient)")
     qs = Appointment.objects.filter(**{column: user_id}).order_by("start", "id")
-    offset = (page - 1) * size
-    results = [
-        {
-            "id": row["id"],
-            "doctor": {
-                "id": row["doctor_id"],
-                "first_name": row["doctor__first_name"],
-                "last_name": row["doctor__last_name"],
-                "specialty": (
-                    {
-                        "id": row["doctor__doctor_profile__specialty_id"],
-                        "name": row["doctor__doctor_profile__specialty__name"],
-                    }
-                    if row["doctor__doctor_profile__specialty_id"]
-                    else None
-                ),
-            },
-            "patient": {
-                "id": row["patient_id"],
-                "first_name": row["patient__first_name"],
-                "last_name": row["patient__last_name"],
-            },
-            "start": row["start"],
-            "end": row["end"],
-            "reason_for_visit": row["reason_for_visit"],
-            "status": row["status"],
-            "location": row["location"],
-            "cancellation_reason": row["cancellation_reason"],
-            "referred_to": row["referred_to__id"],
-            "referred_from": row["referred_from_id"],
-            "created_by": row["created_by_id"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-            "payment": _payment(row),
-        }
-        for row in qs.values(*FIELDS)[offset : offset + size]
-    ]
-    return _respond(request, qs, page, size, results)
+    return _respond(request, qs, page, size, qs.values(*APPOINTMENT_COLUMNS), _appointment)
 
 
-DOCTOR_FIELDS = (
+# The profile's fields the directory shows under their own names.
+DOCTOR_PROFILE = {key: f"doctor_profile__{key}" for key in ("experience_years", "clinic_name", "clinic_address", "bio")}
+DOCTOR_COLUMNS = (
     "id",
     "first_name",
     "last_name",
     "doctor_profile__specialty_id",
     "doctor_profile__specialty__name",
-    "doctor_profile__experience_years",
-    "doctor_profile__clinic_name",
-    "doctor_profile__clinic_address",
-    "doctor_profile__bio",
+    *DOCTOR_PROFILE.values(),
     "profile_picture",
 )
 
@@ -187,32 +176,33 @@ def doctor_list_floor(request: HttpRequest) -> JsonResponse:
         return _bad_request("nothing but page/page_size is")
     qs = doctor_list_visible().order_by("last_name", "first_name", "pk")
     storage = User._meta.get_field("profile_picture").storage
-    offset = (page - 1) * size
-    results = [
-        {
+
+    def render(row: dict) -> dict:
+        return {
             "id": row["id"],
             "first_name": row["first_name"],
             "last_name": row["last_name"],
-            "specialty": (
-                {"id": row["doctor_profile__specialty_id"], "name": row["doctor_profile__specialty__name"]}
-                if row["doctor_profile__specialty_id"] is not None
-                else None
-            ),
-            "experience_years": row["doctor_profile__experience_years"],
-            "clinic_name": row["doctor_profile__clinic_name"],
-            "clinic_address": row["doctor_profile__clinic_address"],
-            "bio": row["doctor_profile__bio"],
+            "specialty": _specialty(row, "doctor_profile__"),
+            **_pick(row, DOCTOR_PROFILE),
             # DRF's ImageField: the absolute URL of the file, null when there is none.
             "profile_picture": (
                 request.build_absolute_uri(storage.url(row["profile_picture"])) if row["profile_picture"] else None
             ),
         }
-        for row in qs.values(*DOCTOR_FIELDS)[offset : offset + size]
-    ]
-    return _respond(request, qs, page, size, results)
+
+    return _respond(request, qs, page, size, qs.values(*DOCTOR_COLUMNS), render)
 
 
-NOTIFICATION_FIELDS = ("id", "kind", "title", "message", "appointment_id", "data", "is_read", "created_at")
+NOTIFICATION = {
+    "id": "id",
+    "kind": "kind",
+    "title": "title",
+    "message": "message",
+    "appointment": "appointment_id",
+    "data": "data",
+    "is_read": "is_read",
+    "created_at": "created_at",
+}
 
 
 def notification_list_floor(request: HttpRequest) -> JsonResponse:
@@ -223,24 +213,16 @@ def notification_list_floor(request: HttpRequest) -> JsonResponse:
     except (KeyError, ValueError):
         return _bad_request("user")
     qs = Notification.objects.filter(user_id=user_id).order_by("-created_at", "-id")
-    offset = (page - 1) * size
-    results = [
-        {
-            "id": row["id"],
-            "kind": row["kind"],
-            "title": row["title"],
-            "message": row["message"],
-            "appointment": row["appointment_id"],
-            "data": row["data"],
-            "is_read": row["is_read"],
-            "created_at": row["created_at"],
-        }
-        for row in qs.values(*NOTIFICATION_FIELDS)[offset : offset + size]
-    ]
-    return _respond(request, qs, page, size, results)
+    return _respond(request, qs, page, size, qs.values(*NOTIFICATION.values()), partial(_pick, columns=NOTIFICATION))
 
 
-THREAD_FIELDS = (
+LAST_MESSAGE = {
+    "sender": "last_message__sender_id",
+    "body": "last_message__body",
+    "created_at": "last_message__created_at",
+    "status": "last_message__status",
+}
+THREAD_COLUMNS = (
     "id",
     "patient_id",
     "patient__first_name",
@@ -252,31 +234,36 @@ THREAD_FIELDS = (
     "doctor__last_name",
     "doctor__email",
     "last_message_id",
-    "last_message__sender_id",
-    "last_message__body",
-    "last_message__created_at",
-    "last_message__status",
+    *LAST_MESSAGE.values(),
     "unread",
     "updated_at",
 )
 
 
-def _full_name(first: str, last: str, email: str) -> str:
+def _full_name(row: dict, person: str) -> str:
     # User.get_full_name() or the email, as notifications.formatting names people.
-    return f"{first} {last}".strip() or email
+    return f"{row[f'{person}__first_name']} {row[f'{person}__last_name']}".strip() or row[f"{person}__email"]
 
 
 def _last_message(row: dict) -> dict | None:
     if row["last_message_id"] is None:
         return None
-    retracted = row["last_message__status"] == MessageStatus.RETRACTED
+    message = {"id": row["last_message_id"], "thread": row["id"], **_pick(row, LAST_MESSAGE)}
+    if message["status"] == MessageStatus.RETRACTED:
+        message["body"] = ""
+    return message
+
+
+def _thread(row: dict) -> dict:
     return {
-        "id": row["last_message_id"],
-        "thread": row["id"],
-        "sender": row["last_message__sender_id"],
-        "body": "" if retracted else row["last_message__body"],
-        "created_at": row["last_message__created_at"],
-        "status": row["last_message__status"],
+        "id": row["id"],
+        "patient": row["patient_id"],
+        "doctor": row["doctor_id"],
+        "patient_name": ("Dr " if row["patient__role"] == "doctor" else "") + _full_name(row, "patient"),
+        "doctor_name": "Dr " + _full_name(row, "doctor"),
+        "last_message": _last_message(row),
+        "unread": row["unread"],
+        "updated_at": row["updated_at"],
     }
 
 
@@ -299,22 +286,4 @@ def thread_list_floor(request: HttpRequest) -> JsonResponse:
     )
     qs = Thread.objects.filter(**{column: user_id}).order_by("-updated_at", "-id")
     rows = qs.annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
-    offset = (page - 1) * size
-    results = [
-        {
-            "id": row["id"],
-            "patient": row["patient_id"],
-            "doctor": row["doctor_id"],
-            "patient_name": (
-                ("Dr " if row["patient__role"] == "doctor" else "")
-                + _full_name(row["patient__first_name"], row["patient__last_name"], row["patient__email"])
-            ),
-            "doctor_name": "Dr "
-            + _full_name(row["doctor__first_name"], row["doctor__last_name"], row["doctor__email"]),
-            "last_message": _last_message(row),
-            "unread": row["unread"],
-            "updated_at": row["updated_at"],
-        }
-        for row in rows.values(*THREAD_FIELDS)[offset : offset + size]
-    ]
-    return _respond(request, qs, page, size, results)
+    return _respond(request, qs, page, size, rows.values(*THREAD_COLUMNS), _thread)

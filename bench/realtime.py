@@ -302,6 +302,7 @@ def main() -> int:
     parser.add_argument("--output", default="")
     args = parser.parse_args()
 
+    from bench.run import LOAD_ENV
     from tests.system import servers
 
     prefix = f"bench-{secrets.token_hex(4)}"
@@ -309,12 +310,9 @@ def main() -> int:
     with servers.scratch_database(args.database_url, prefix="bench_rt") as url:
         env = servers.base_env(
             url,
+            **LOAD_ENV,
             REDIS_URL=args.redis_url,
             CHANNEL_LAYER_PREFIX=prefix,
-            THROTTLE_USER="none",
-            THROTTLE_ANON="none",
-            THROTTLE_MESSAGING="none",
-            JWT_ACCESS_MINUTES="240",
             # Under ASGI each request runs in a thread of its own: persistent connections would pile up.
             DB_CONN_MAX_AGE="0",
             DB_POOL_MAX_SIZE=str(args.db_pool),

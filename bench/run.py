@@ -33,7 +33,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # bench.* and tests.system, when run as a script
 
 from dev import port_problem  # noqa: E402
 
@@ -96,28 +96,30 @@ class Scenario:
     rows: int | None = None  # a list scenario: its first response must hold this many rows (a full page)
 
 
+# What every bench server needs on top of the product's settings: the load comes from one address and a few
+# users, which no throttle should slow, and each user's one access token lasts the whole run.
+LOAD_ENV = {"JWT_ACCESS_MINUTES": "240", **{f"THROTTLE_{scope.upper()}": "none" for scope in THROTTLE_SCOPES}}
+
+
 def server_env(database_url: str) -> dict[str, str]:
-    """The environment of the bench server and of this process's own Django (same keys, same DB)."""
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
+    """The environment of the bench server and of this process's own Django (same keys, same DB): the system
+    tests' server environment with the bench's settings."""
+    from tests.system import servers
+
+    return servers.base_env(
+        database_url,
+        **LOAD_ENV,
         DJANGO_SETTINGS_MODULE="bench.settings",
-        DEBUG="false",
         SECRET_KEY="bench-only-secret-key-0f3c9a7e5d1b4c2a8e6f0d9c7b5a3e1f",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         # As in production: notification emails are queued as task rows, never sent in the request.
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",
-        JWT_ACCESS_MINUTES="240",
         # The bench books hundreds of slots per patient; the limit check still runs (same queries).
         MAX_ACTIVE_APPOINTMENTS_PER_PATIENT="1000000",
         DB_CONN_MAX_AGE="600",
         REDIS_URL="",
         LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "INFO"),
     )
-    for scope in THROTTLE_SCOPES:
-        env[f"THROTTLE_{scope.upper()}"] = "none"
-    return env
 
 
 # --- HTTP -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from rest_framework.test import APIRequestFactory
 from appointments import selectors as appointment_selectors
 from appointments.api.serializers import AppointmentSerializer, SlotSerializer, slot_rows
 from appointments.choices import Status
+from appointments.models import Appointment
 from appointments.tests.factories import AppointmentFactory
 from messaging import selectors as messaging_selectors
 from messaging.api.serializers import ThreadSerializer
@@ -31,6 +32,7 @@ from payments.choices import PaymentStatus
 from payments.models import Payment
 from users import selectors as user_selectors
 from users.api.serializers import DoctorSerializer
+from users.models import User
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,38 +61,17 @@ def test_appointment_list_renders_what_the_serializer_renders(client_for, staff)
     plain = DoctorFactory(doctor_profile__specialty=None, first_name="Ann", last_name="Nospecialty")
     specialist = DoctorFactory(first_name="Émile", last_name='O\'Brien "Quoted"')
     patient = PatientFactory(first_name="Zoë", last_name="Ünïcode")
-    original = AppointmentFactory(
-        doctor=specialist,
-        patient=patient,
-        start=now + dt.timedelta(days=1),
-        end=now + dt.timedelta(days=1, minutes=30),
-        status=Status.REFERRED,
-        location="Room 4",
-        reason_for_visit="Knee\npain",
-    )
-    AppointmentFactory(
-        doctor=plain,
-        patient=patient,
-        start=now + dt.timedelta(days=2),
-        end=now + dt.timedelta(days=2, minutes=30),
-        status=Status.CONFIRMED,
-        referred_from=original,
-        created_by=None,
-    )
-    AppointmentFactory(
-        doctor=specialist,
-        patient=patient,
-        start=now + dt.timedelta(days=3),
-        end=now + dt.timedelta(days=3, minutes=30),
-        status=Status.CANCELLED,
-        cancellation_reason="Travel",
-    )
-    paid = AppointmentFactory(
-        doctor=plain,
-        patient=patient,
-        start=now + dt.timedelta(days=4),
-        end=now + dt.timedelta(days=4, minutes=30),
-    )
+
+    def appointment(doctor: User, days: int, **fields: object) -> Appointment:
+        start = now + dt.timedelta(days=days)
+        return AppointmentFactory(
+            doctor=doctor, patient=patient, start=start, end=start + dt.timedelta(minutes=30), **fields
+        )
+
+    original = appointment(specialist, 1, status=Status.REFERRED, location="Room 4", reason_for_visit="Knee\npain")
+    appointment(plain, 2, status=Status.CONFIRMED, referred_from=original, created_by=None)
+    appointment(specialist, 3, status=Status.CANCELLED, cancellation_reason="Travel")
+    paid = appointment(plain, 4)
     Payment.objects.create(
         appointment=paid,
         amount=Decimal("40.50"),

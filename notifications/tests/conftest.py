@@ -19,7 +19,8 @@ def appointment(patient: User, doctor: User) -> Appointment:
 
 @pytest.fixture
 def send_event() -> Callable[..., None]:
-    """Send `appointment_changed` with the payload appointments.services would build."""
+    """Send `appointment_changed` with the payload appointments.services would build: a change other than
+    CREATED carries the time the appointment held before, its current time unless the test says otherwise."""
 
     def send(
         appointment: Appointment,
@@ -31,6 +32,9 @@ def send_event() -> Callable[..., None]:
         previous_end: dt.datetime | None = None,
         referral: Appointment | None = None,
     ) -> None:
+        if kind != AppointmentEventKind.CREATED:
+            previous_start = previous_start or appointment.start
+            previous_end = previous_end or appointment.end
         change = AppointmentChange.of(
             kind,
             appointment,

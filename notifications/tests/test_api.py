@@ -174,11 +174,15 @@ def test_user_cannot_edit_or_delete_a_notification(method, client_for, patient):
 # --- read-all / unread-count ------------------------------------------------------------------------
 
 
-def test_user_marks_all_own_notifications_read(client_for, patient, other_patient):
+@pytest.fixture
+def inboxes(patient, other_patient) -> None:
+    """The patient's 3 unread and 1 read notifications, and another patient's 2 unread."""
     make(patient, 3)
     make(patient, 1, is_read=True)
     make(other_patient, 2)
 
+
+def test_user_marks_all_own_notifications_read(client_for, patient, other_patient, inboxes):
     r = client_for(patient).post(f"{URL}read-all/")
 
     assert r.status_code == 200
@@ -188,15 +192,11 @@ def test_user_marks_all_own_notifications_read(client_for, patient, other_patien
     assert client_for(patient).post(f"{URL}read-all/").json() == {"updated": 0}
 
 
-def test_user_counts_own_unread_notifications(client_for, patient, other_patient):
-    make(patient, 4)
-    make(patient, 2, is_read=True)
-    make(other_patient, 5)
-
+def test_user_counts_own_unread_notifications(client_for, patient, inboxes):
     r = client_for(patient).get(f"{URL}unread-count/")
 
     assert r.status_code == 200
-    assert r.json() == {"unread": 4}
+    assert r.json() == {"unread": 3}
 
 
 @pytest.mark.parametrize(

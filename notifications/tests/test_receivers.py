@@ -79,14 +79,7 @@ def test_actor_cancelling_notifies_the_other_party(
     appointment.status = Status.CANCELLED
     appointment.save()
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(
-            appointment,
-            Event.CANCELLED,
-            actor=actor,
-            previous_status=Status.PENDING,
-            previous_start=appointment.start,
-            previous_end=appointment.end,
-        )
+        send_event(appointment, Event.CANCELLED, actor=actor, previous_status=Status.PENDING)
 
     expected = sorted((request.getfixturevalue(name).pk, Kind.APPOINTMENT_CANCELLED) for name in expected_names)
     assert recipients() == expected
@@ -125,15 +118,7 @@ def test_doctor_referring_notifies_patient_and_target_doctor_only(
         patient=patient, doctor=target, start=appointment.start, referred_from=appointment, created_by=doctor
     )
     with django_capture_on_commit_callbacks(execute=True):
-        send_event(
-            appointment,
-            Event.REFERRED,
-            actor=doctor,
-            previous_status=Status.CONFIRMED,
-            previous_start=appointment.start,
-            previous_end=appointment.end,
-            referral=referral,
-        )
+        send_event(appointment, Event.REFERRED, actor=doctor, previous_status=Status.CONFIRMED, referral=referral)
 
     assert recipients() == sorted([(patient.pk, Kind.APPOINTMENT_REFERRED), (target.pk, Kind.APPOINTMENT_REFERRED)])
     for n in Notification.objects.all():

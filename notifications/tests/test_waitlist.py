@@ -222,13 +222,7 @@ def slot_opened() -> list[Notification]:
 def free(send_event, appointment, event: Event, actor, captured, **kwargs) -> None:
     with captured(execute=True):
         send_event(
-            appointment,
-            event,
-            actor=actor,
-            previous_status=kwargs.pop("previous_status", Status.CONFIRMED),
-            previous_start=kwargs.pop("previous_start", appointment.start),
-            previous_end=kwargs.pop("previous_end", appointment.end),
-            **kwargs,
+            appointment, event, actor=actor, previous_status=kwargs.pop("previous_status", Status.CONFIRMED), **kwargs
         )
 
 

@@ -38,10 +38,32 @@ def book(client, doctor, start) -> dict:
     return response.json()
 
 
-def paid_appointment(client, paypal, doctor, start) -> dict:
+def awaiting_with_order(client, paypal, doctor, start) -> tuple[dict, str]:
+    """A booking whose PayPal order the patient has approved, not yet captured."""
     appointment = book(client, doctor, start)
-    order = client.post(pay_url(appointment["id"])).json()
-    paypal.approve(order["order_id"])
+    order_id = client.post(pay_url(appointment["id"])).json()["order_id"]
+    paypal.approve(order_id)
+    return appointment, order_id
+
+
+def lapsed_hold(client, paypal, doctor, start) -> dict:
+    """An approved booking whose hold ran out and was released by the expiry job before the capture came."""
+    appointment, _ = awaiting_with_order(client, paypal, doctor, start)
+    Payment.objects.update(hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert services.payment_holds_expire() == 1
+    return appointment
+
+
+def capture_too_late(client, appointment: dict, capture_on_commit, **kwargs):
+    """Capture `appointment` after its slot was released: 409 slot_unavailable, the refund queued after commit."""
+    with capture_on_commit(execute=True):
+        response = client.post(capture_url(appointment["id"]), **kwargs)
+    assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
+    return response
+
+
+def paid_appointment(client, paypal, doctor, start) -> dict:
+    appointment, _ = awaiting_with_order(client, paypal, doctor, start)
     response = client.post(capture_url(appointment["id"]))
     assert response.status_code == 200, response.json()
     return response.json()
@@ -163,8 +185,7 @@ def test_capture_before_approval_is_409(client_for, patient, paid_doctor, slot, 
 def test_declined_capture_is_409_and_hold_stays(client_for, patient, paid_doctor, slot, paypal):
     paypal.state.capture_status = "DECLINED"
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
+    appointment, _ = awaiting_with_order(client, paypal, paid_doctor, slot)
     response = client.post(capture_url(appointment["id"]))
     assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
     payment = Payment.objects.get()
@@ -287,8 +308,7 @@ def test_slow_paypal_times_out_and_the_retry_gets_the_same_order(client_for, pat
 
 def test_capture_answered_5xx_after_succeeding_is_paid_once(client_for, patient, paid_doctor, slot, paypal):
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
+    appointment, _ = awaiting_with_order(client, paypal, paid_doctor, slot)
     paypal.fail("/capture", status=502, after_success=True)
     response = client.post(capture_url(appointment["id"]))
     assert (response.status_code, response.json()["payment"]["status"]) == (200, "paid")
@@ -351,8 +371,7 @@ def test_expiry_task_runs_the_service(paid_doctor, patient, slot):
 
 def test_capture_just_after_hold_time_before_the_job_still_wins(client_for, patient, paid_doctor, slot, paypal):
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
+    appointment, _ = awaiting_with_order(client, paypal, paid_doctor, slot)
     Payment.objects.update(hold_expires_at=timezone.now() - dt.timedelta(minutes=1))
     response = client.post(capture_url(appointment["id"]))
     assert (response.status_code, response.json()["status"]) == (200, Status.CONFIRMED)
@@ -362,17 +381,12 @@ def test_capture_after_slot_released_and_taken_refunds_and_409(
     client_for, patient, paid_doctor, slot, paypal, django_capture_on_commit_callbacks
 ):
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
-    Payment.objects.update(hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert services.payment_holds_expire() == 1
+    appointment = lapsed_hold(client, paypal, paid_doctor, slot)
     assert (
         client_for(PatientFactory()).post(BOOK, {"doctor": paid_doctor.pk, "start": slot.isoformat()}).status_code
         == 201
     )
-    with django_capture_on_commit_callbacks(execute=True):  # the refund is a task queued after commit
-        response = client.post(capture_url(appointment["id"]))
-    assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
+    capture_too_late(client, appointment, django_capture_on_commit_callbacks)
     payment = Payment.objects.get(appointment_id=appointment["id"])
     assert payment.status == PaymentStatus.REFUNDED
     assert payment.events.filter(kind=PaymentEventKind.LATE_CAPTURE_REFUNDED).exists()
@@ -384,14 +398,9 @@ def test_late_capture_whose_refund_fails_is_recorded_for_staff(
     client_for, patient, paid_doctor, slot, paypal, django_capture_on_commit_callbacks
 ):
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
-    Payment.objects.update(hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
-    services.payment_holds_expire()
+    appointment = lapsed_hold(client, paypal, paid_doctor, slot)
     paypal.fail("/refund", status=503, times=3)
-    with django_capture_on_commit_callbacks(execute=True):  # the refund is a task queued after commit
-        response = client.post(capture_url(appointment["id"]))
-    assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
+    capture_too_late(client, appointment, django_capture_on_commit_callbacks)
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.EXPIRED
     assert payment.events.filter(kind=PaymentEventKind.REFUND_FAILED).exists()
@@ -469,13 +478,6 @@ def test_staff_refunds_from_the_admin(client, staff, patient, paid_doctor, slot,
 
 def post_webhook(api_client, body: dict, headers: dict | None = None):
     return api_client.post(WEBHOOK, body, format="json", headers=headers if headers is not None else signed_headers())
-
-
-def awaiting_with_order(client, paypal, doctor, start) -> tuple[dict, str]:
-    appointment = book(client, doctor, start)
-    order_id = client.post(pay_url(appointment["id"])).json()["order_id"]
-    paypal.approve(order_id)
-    return appointment, order_id
 
 
 def test_webhook_order_approved_captures_for_a_patient_who_never_came_back(
@@ -605,13 +607,10 @@ def test_late_capture_with_idempotency_key_keeps_the_refund_and_replays_the_409(
     client_for, patient, paid_doctor, slot, paypal, django_capture_on_commit_callbacks
 ):
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
-    Payment.objects.update(hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
-    services.payment_holds_expire()
-    with django_capture_on_commit_callbacks(execute=True):  # the refund is a task queued after commit
-        first = client.post(capture_url(appointment["id"]), headers={"Idempotency-Key": "cap-1"})
-    assert (first.status_code, first.json()["code"]) == (409, "slot_unavailable")
+    appointment = lapsed_hold(client, paypal, paid_doctor, slot)
+    first = capture_too_late(
+        client, appointment, django_capture_on_commit_callbacks, headers={"Idempotency-Key": "cap-1"}
+    )
     payment = Payment.objects.get()
     assert payment.status == PaymentStatus.REFUNDED  # committed with the idempotent request, not rolled back
     replay = client.post(capture_url(appointment["id"]), headers={"Idempotency-Key": "cap-1"})
@@ -622,8 +621,7 @@ def test_late_capture_with_idempotency_key_keeps_the_refund_and_replays_the_409(
 def test_declined_capture_with_idempotency_key_is_recorded(client_for, patient, paid_doctor, slot, paypal):
     paypal.state.capture_status = "DECLINED"
     client = client_for(patient)
-    appointment = book(client, paid_doctor, slot)
-    paypal.approve(client.post(pay_url(appointment["id"])).json()["order_id"])
+    appointment, _ = awaiting_with_order(client, paypal, paid_doctor, slot)
     response = client.post(capture_url(appointment["id"]), headers={"Idempotency-Key": "cap-2"})
     assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
     assert Payment.objects.get().events.filter(kind=PaymentEventKind.CAPTURE_DENIED).exists()

@@ -53,6 +53,16 @@ def post_form(browser: Client, path: str, data: dict[str, str] | None = None):
     return browser.post(path, {"csrfmiddlewaretoken": str(page.context["csrf_token"]), **(data or {})})
 
 
+def get_linked_page(browser: Client, settings, *markup: bytes):
+    """GET the page the last email links to: a 200 holding each piece of `markup`, never cached."""
+    response = browser.get(path_of(link_from_last_email(), settings))
+    assert response.status_code == 200
+    for piece in markup:
+        assert piece in response.content
+    assert "no-store" in response["Cache-Control"]
+    return response
+
+
 # --- Links in the emails ------------------------------------------------------------------------------
 
 
@@ -90,12 +100,8 @@ def test_emails_link_to_the_frontend_when_it_is_set(kind, path, settings, django
 
 
 def test_anonymous_get_activation_page_shows_a_button_and_activates_nothing(browser, inactive_user, settings):
-    response = browser.get(path_of(link_from_last_email(), settings))
+    get_linked_page(browser, settings, b'<form method="post">', b"csrfmiddlewaretoken")
 
-    assert response.status_code == 200
-    assert b'<form method="post">' in response.content
-    assert b"csrfmiddlewaretoken" in response.content
-    assert "no-store" in response["Cache-Control"]
     inactive_user.refresh_from_db()
     assert (inactive_user.is_active, inactive_user.activated_at) == (False, None)
 
@@ -172,12 +178,8 @@ def test_anonymous_other_methods_are_not_allowed(inactive_user):
 
 
 def test_anonymous_get_reset_page_shows_the_form_and_changes_nothing(browser, reset_user, settings):
-    response = browser.get(path_of(link_from_last_email(), settings))
+    get_linked_page(browser, settings, b'name="new_password1"', b'name="new_password2"')
 
-    assert response.status_code == 200
-    assert b'name="new_password1"' in response.content
-    assert b'name="new_password2"' in response.content
-    assert "no-store" in response["Cache-Control"]
     reset_user.refresh_from_db()
     assert reset_user.check_password(DEFAULT_PASSWORD)
 
