@@ -6,22 +6,12 @@ import functools
 from django.db.models import Model, UniqueConstraint
 
 
-class DomainConflict(Exception):
-    """A request that is well formed but conflicts with the current state of the data."""
+class DomainError(Exception):
+    """An error a service raises for the API layer to answer with `{"detail", "code"}`: a detail for people
+    (the class's default unless given) and a stable code for programs."""
 
-    code = "conflict"
-    default_detail = "The request conflicts with the current state."
-
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
-
-
-class AuthenticationError(Exception):
-    """Credentials or a token that do not identify an active account (not a conflict: nothing about the data)."""
-
-    code = "authentication_failed"
-    default_detail = "Incorrect authentication credentials."
+    code = "error"
+    default_detail = "The request could not be completed."
 
     def __init__(self, detail: str | None = None, code: str | None = None) -> None:
         self.detail = detail or self.default_detail
@@ -29,16 +19,26 @@ class AuthenticationError(Exception):
         super().__init__(self.detail)
 
 
-class UpstreamUnavailable(Exception):
+class DomainConflict(DomainError):
+    """A request that is well formed but conflicts with the current state of the data."""
+
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class AuthenticationError(DomainError):
+    """Credentials or a token that do not identify an active account (not a conflict: nothing about the data)."""
+
+    code = "authentication_failed"
+    default_detail = "Incorrect authentication credentials."
+
+
+class UpstreamUnavailable(DomainError):
     """A service we depend on (PayPal) did not answer in time or failed: 503 with Retry-After, not a 500."""
 
     code = "upstream_unavailable"
     default_detail = "A service we depend on is not answering. Try again in a moment."
     retry_after = 30
-
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
 
 
 class SlotUnavailable(DomainConflict):
