@@ -40,8 +40,9 @@ def configure(database_url: str | None) -> None:
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    for scope in ("anon", "user", "login", "register", "refresh", "password_reset", "activation_resend"):
-        os.environ[f"THROTTLE_{scope.upper()}"] = "none"
+    from cybermed import throttle_rates
+
+    os.environ.update(throttle_rates.all_off())
     import django
 
     django.setup()

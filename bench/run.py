@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench.* and tests.system, when run as a script
 
+from cybermed import throttle_rates  # noqa: E402
 from dev import port_problem  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -42,9 +43,6 @@ RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 BENCH_REASON = "bench booking"  # = bench.fixtures.BENCH_TAG (importable only after django.setup())
-THROTTLE_SCOPES = [
-    "anon", "user", "login", "register", "refresh", "password_reset", "activation_resend", "messaging",
-]  # fmt: skip
 SCENARIOS = [
     "login",
     "directory",
@@ -98,7 +96,7 @@ class Scenario:
 
 # What every bench server needs on top of the product's settings: the load comes from one address and a few
 # users, which no throttle should slow, and each user's one access token lasts the whole run.
-LOAD_ENV = {"JWT_ACCESS_MINUTES": "240", **{f"THROTTLE_{scope.upper()}": "none" for scope in THROTTLE_SCOPES}}
+LOAD_ENV = {"JWT_ACCESS_MINUTES": "240", **throttle_rates.all_off()}
 
 
 def server_env(database_url: str) -> dict[str, str]:

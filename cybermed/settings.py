@@ -9,6 +9,8 @@ import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from cybermed import throttle_rates
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -389,24 +391,7 @@ MESSAGE_EMAIL_DELAY_SECONDS = env_int("MESSAGE_EMAIL_DELAY_SECONDS", 120)
 
 
 # --- REST framework -------------------------------------------------------------------------------
-def throttle_rate(scope: str, default: str) -> str | None:
-    value = env_str(f"THROTTLE_{scope.upper()}", default).strip()
-    return None if value.lower() == "none" else value
-
-
-THROTTLE_RATES = {
-    "anon": throttle_rate("anon", "300/min"),
-    "user": throttle_rate("user", "2000/hour"),
-    "login": throttle_rate("login", "10/min"),
-    "register": throttle_rate("register", "10/hour"),
-    "refresh": throttle_rate("refresh", "60/min"),
-    "password_reset": throttle_rate("password_reset", "5/hour"),
-    "activation_resend": throttle_rate("activation_resend", "5/hour"),
-    # Calendar apps refresh a subscribed feed every few minutes at most; this only stops token guessing floods.
-    "calendar_feed": throttle_rate("calendar_feed", "60/min"),
-    # Per user: posting messages, retracting them and moving read watermarks.
-    "messaging": throttle_rate("messaging", "120/min"),
-}
+THROTTLE_RATES = throttle_rates.rates(os.environ)  # scopes and defaults: cybermed/throttle_rates.py
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 REST_FRAMEWORK = {

@@ -15,12 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from cybermed import throttle_rates
 from tests.system import servers
 
-THROTTLES_OFF = {
-    f"THROTTLE_{scope}": "none"
-    for scope in ("ANON", "USER", "LOGIN", "REGISTER", "REFRESH", "PASSWORD_RESET", "ACTIVATION_RESEND")
-}
+THROTTLES_OFF = throttle_rates.all_off()
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "8")
 CHECKS = os.environ.get("FUZZ_CHECKS", "not_a_server_error,response_schema_conformance")
 RUN_TIMEOUT = int(os.environ.get("FUZZ_RUN_TIMEOUT", "600"))

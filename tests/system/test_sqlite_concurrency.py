@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from cybermed import throttle_rates
 from tests.system import servers
 
 pytestmark = pytest.mark.timeout(180)
@@ -25,7 +26,6 @@ WORKERS, THREADS = 3, 4
 SIGNUPS = 24
 LIMIT = 10
 PASSWORD = "Sqlite-Concurrency-Pass-42!"
-THROTTLES = ("anon", "user", "login", "register", "refresh", "password_reset", "activation_resend")
 MESSAGE = re.compile(r"^To: (?P<to>\S+)$.*?^uid: (?P<uid>\S+)$.*?^token: (?P<token>\S+)$", re.M | re.S)
 
 
@@ -47,7 +47,7 @@ def server(sqlite_url, seeded, mail_dir, log_dir):
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
         MAX_ACTIVE_APPOINTMENTS_PER_PATIENT=str(LIMIT),
-        **{f"THROTTLE_{scope.upper()}": "none" for scope in THROTTLES},
+        **throttle_rates.all_off(),
     )
     started = servers.start_gunicorn(env, log_dir, workers=WORKERS, threads=THREADS)
     yield started
