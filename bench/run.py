@@ -19,6 +19,7 @@ import math
 import multiprocessing as mp
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -663,7 +664,7 @@ def run_one(args: argparse.Namespace, database_url: str) -> dict:
     return report
 
 
-# >>> HOOK for bench/list_timing.py (the lead's in-process timing script; not written here) -------------
+# --- In-process timing ---------------------------------------------------------------------------
 LIST_TIMING = ROOT / "bench" / "list_timing.py"
 
 
@@ -672,8 +673,6 @@ def inprocess_timing(database_url: str) -> dict:
     rows cleaned up; it prepares its own pages with bench.fixtures.full_pages) and keep what it prints, to be
     appended to the table. Its stdout is kept verbatim; if it prints a line `INPROCESS_JSON {...}` that
     object is kept as `json` too."""
-    if not LIST_TIMING.exists():
-        return {"skipped": f"{LIST_TIMING.relative_to(ROOT)} does not exist yet"}
     cmd = [sys.executable, str(LIST_TIMING), "--database-url", database_url]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     result: dict = {"command": " ".join(cmd[1:]), "returncode": done.returncode, "stdout": done.stdout}
@@ -683,9 +682,6 @@ def inprocess_timing(database_url: str) -> dict:
         if line.startswith("INPROCESS_JSON "):
             result["json"] = json.loads(line.removeprefix("INPROCESS_JSON "))
     return result
-
-
-# <<< HOOK ---------------------------------------------------------------------------------------------
 
 
 def ratio(a: float, b: float) -> float:
@@ -746,21 +742,28 @@ def print_report(report: dict) -> None:
     if "inprocess" in report:
         timing = report["inprocess"]
         print("\nIn-process server time per list request (bench/list_timing.py):")
-        print(timing.get("skipped") or timing.get("stdout", "").rstrip() or f"(no output; {timing})")
+        print(timing.get("stdout", "").rstrip() or f"(no output; {timing})")
 
 
 # --- Several databases ----------------------------------------------------------------------------
 def run_many(args: argparse.Namespace) -> None:
-    reports = []
-    for n, url in enumerate(args.database_url):
-        out = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-db{n}.json"
-        cmd = [sys.executable, __file__, "--database-url", url, "--output", str(out), *passthrough(args)]
-        subprocess.run(cmd, check=True)
-        reports.append(json.loads(out.read_text()))
+    """Each database once per round. Rounds alternate the order (A B, then B A, ...) so that a drift in the
+    machine's load weighs on every database alike; with several rounds each figure is the median over them."""
+    rounds: dict[str, list[dict]] = {url: [] for url in args.database_url}
+    for round_no in range(args.rounds):
+        for url in args.database_url if round_no % 2 == 0 else args.database_url[::-1]:
+            n = args.database_url.index(url)
+            out = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-db{n}-round{round_no + 1}.json"
+            cmd = [sys.executable, __file__, "--database-url", url, "--output", str(out), *passthrough(args)]
+            subprocess.run(cmd, check=True)
+            rounds[url].append(json.loads(out.read_text()))
+    reports = [median_report(rounds[url]) for url in args.database_url]
     first, last = reports[0], reports[-1]
     p95_first = {r["scenario"]: r["p95_ms"] for r in first["results"]}
+    over = f"median of {args.rounds} rounds, " if args.rounds > 1 else ""
     print(
-        f"\np95 scale ratio {last['database']} ({last['fixtures']['appointments_total']:,} appointments) / "
+        f"\np95 scale ratio ({over}errors summed) {last['database']} "
+        f"({last['fixtures']['appointments_total']:,} appointments) / "
         f"{first['database']} ({first['fixtures']['appointments_total']:,})"
     )
     scale = {}
@@ -768,23 +771,60 @@ def run_many(args: argparse.Namespace) -> None:
         if r["scenario"] in p95_first:
             scale[r["scenario"]] = r["p95_ms"] / max(p95_first[r["scenario"]], 1e-9)
             before = p95_first[r["scenario"]]
-            print(f"| {r['scenario']:<19} | {before:>7.1f} ms | {r['p95_ms']:>7.1f} ms | {scale[r['scenario']]:.2f} |")
+            print(
+                f"| {r['scenario']:<19} | {before:>7.1f} ms | {r['p95_ms']:>7.1f} ms | {scale[r['scenario']]:.2f} "
+                f"| errors {r['errors']} |"
+            )
     print(f"\nRatios (req/s) per database: {' / '.join(r['database'] for r in reports)}")
     for name in reports[0]["derived"]:
         values = " / ".join(f"{r['derived'].get(name, float('nan')):.2f}" for r in reports)
         print(f"| {name:<32} | {values} |")
     combined = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-scale.json"
-    combined.write_text(json.dumps({"runs": reports, "p95_ratio_last_over_first": scale}, indent=2))
+    combined.write_text(json.dumps({"runs": reports, "rounds": rounds, "p95_ratio_last_over_first": scale}, indent=2))
     print(f"\nJSON: {combined}")
+
+
+MEDIAN_FIELDS = ("rps", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+
+
+def median_report(rounds: list[dict]) -> dict:
+    """One database's rounds as one report: each scenario's rates and latencies the median over the rounds,
+    its requests and errors the sum (an error in any round counts), the ratios recomputed from the medians."""
+    if len(rounds) == 1:
+        return rounds[0]
+    results = []
+    for first in rounds[0]["results"]:
+        same = [next(r for r in report["results"] if r["scenario"] == first["scenario"]) for report in rounds]
+        merged = {**first, **{f: statistics.median(r[f] for r in same) for f in MEDIAN_FIELDS}}
+        merged["requests"] = sum(r["requests"] for r in same)
+        merged["errors"] = sum(r["errors"] for r in same)
+        merged["per_round"] = {f: [r[f] for r in same] for f in ("rps", "p95_ms", "errors")}
+        results.append(merged)
+    return {**rounds[0], "results": results, "derived": derived(results), "rounds": len(rounds)}
 
 
 def passthrough(args: argparse.Namespace) -> list[str]:
     return [
-        "--duration", str(args.duration), "--warmup", str(args.warmup), "--clients", str(args.clients),
-        "--scenarios", ",".join(args.scenarios), "--port", str(args.port), "--workers", str(args.workers),
-        "--worker-class", args.worker_class, "--procs", str(args.procs), "--load", args.load,
+        "--duration",
+        str(args.duration),
+        "--warmup",
+        str(args.warmup),
+        "--clients",
+        str(args.clients),
+        "--scenarios",
+        ",".join(args.scenarios),
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--procs",
+        str(args.procs),
+        "--load",
+        args.load,
         *(["--inprocess"] if args.inprocess else []),
-    ]  # fmt: skip
+    ]  # fmt: skip (--rounds is run_many's own)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -814,8 +854,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="after each database's load run, run bench/list_timing.py on it (if it exists) and append its table",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with several databases: run each this many times, alternating the order; figures are the medians",
+    )
     parser.add_argument("--output", help="JSON file (default bench/results/<time>-<db>.json)")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {','.join(SCENARIOS)}")
