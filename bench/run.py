@@ -96,8 +96,13 @@ class Scenario:
 
 
 # What every bench server needs on top of the product's settings: the load comes from one address and a few
-# users, which no throttle should slow, and each user's one access token lasts the whole run.
-LOAD_ENV = {"JWT_ACCESS_MINUTES": "240", **throttle_rates.all_off()}
+# users, which no throttle should slow, and each user's one access token lasts the whole run. As in production,
+# tasks (notification and message emails) are queued as rows, never run inside the request.
+LOAD_ENV = {
+    "JWT_ACCESS_MINUTES": "240",
+    "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    **throttle_rates.all_off(),
+}
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -111,8 +116,6 @@ def server_env(database_url: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY="bench-only-secret-key-0f3c9a7e5d1b4c2a8e6f0d9c7b5a3e1f",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        # As in production: notification emails are queued as task rows, never sent in the request.
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
         # The bench books hundreds of slots per patient; the limit check still runs (same queries).
         MAX_ACTIVE_APPOINTMENTS_PER_PATIENT="1000000",
         DB_CONN_MAX_AGE="600",
