@@ -11,13 +11,17 @@ Python touches an appointment row except the rare ones `booked()` leaves to inte
 The vendor differences are confined to `Dialect`: PostgreSQL's `AT TIME ZONE`, interval arithmetic and
 `percentile_cont`; on SQLite the same meanings are Python functions registered on each connection
 (`register_sqlite_functions`), so both databases give identical figures. `session()` turns JIT off and
-gives the statements 32 MB of work_mem on PostgreSQL (why: its docstring).
+gives the statements 32 MB of work_mem on PostgreSQL (why: its docstring). `in_parallel()` runs `figures()` on a
+second connection while `booked()` and the availability arithmetic run on the request's (PostgreSQL, outside a
+transaction).
 """
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, connection
@@ -285,6 +289,37 @@ def session() -> Iterator[None]:
         raise
     with connection.cursor() as cursor:
         cursor.execute(restore, [jit, work_mem])
+
+
+T = TypeVar("T")
+
+
+def in_parallel(statement: Callable[..., T], *args: object) -> Callable[[], T]:
+    """Start `statement(*args)` and return the function that waits for its rows.
+
+    On PostgreSQL outside a transaction, the statement runs in a thread of its own on a second connection (with
+    `session()`'s settings), so the server works on it on another core while this thread goes on: a report's
+    two statements take about the time of the longer one rather than their sum. The thread's connection is
+    closed afterwards (or handed back to the pool, with DB_POOL_MAX_SIZE); a report uses at most two at once.
+
+    Inside a transaction (tests, ATOMIC_REQUESTS, a caller's atomic block), and on SQLite, it runs here and now
+    instead: another connection would not see the transaction's own rows.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        rows = statement(*args)
+        return lambda: rows
+
+    def run() -> T:
+        try:
+            with session():
+                return statement(*args)
+        finally:
+            connection.close()  # this thread's own connection, never the request's
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+    future = executor.submit(run)
+    executor.shutdown(wait=False)  # the thread ends with the statement
+    return future.result
 
 
 PATIENTS = "patients"  # marks the new/returning rows of `figures()`

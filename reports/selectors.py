@@ -338,7 +338,6 @@ def _tally(
 def _compute(
     scope: Scope, period: Period, edges: Sequence[dt.datetime], *, per_doctor: bool, daily: bool
 ) -> tuple[list, dict]:
-    profiles = report_doctors(scope=scope)
     tallies: dict[tuple[int | None, int], _Tally] = defaultdict(_Tally)
 
     def key(doctor_id: int, bucket: int) -> tuple[int | None, int]:
@@ -354,13 +353,9 @@ def _compute(
         by_doctor=per_doctor or scope.one_doctor,
         daily=period.zone if daily and isinstance(period.zone, ZoneInfo) else None,
     )
-    for doctor_id, bucket, kind, *values in queries.figures(frame):
-        tally = tallies[key(doctor_id, bucket)]
-        if kind == queries.PATIENTS:
-            tally.new, tally.returning = values[0], values[1]
-        else:
-            tally.counts = dict(zip(queries.STATUSES, values, strict=False))
-            tally.late_cancellations, tally.median_lead_seconds = values[-2], values[-1]
+    # The figures run alongside everything below (the availability arithmetic and `booked()`).
+    figures = queries.in_parallel(queries.figures, frame)
+    profiles = report_doctors(scope=scope)
 
     rules: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     for doctor_id, weekday, start_time, end_time in AvailabilityRule.objects.filter(scope.q()).values_list(
@@ -417,6 +412,13 @@ def _compute(
         for bucket, seconds in enumerate(_spread(intersect(appointments, windows), edges)):
             if seconds:
                 tallies[key(doctor_id, bucket)].booked += seconds
+    for doctor_id, bucket, kind, *values in figures():
+        tally = tallies[key(doctor_id, bucket)]
+        if kind == queries.PATIENTS:
+            tally.new, tally.returning = values[0], values[1]
+        else:
+            tally.counts = dict(zip(queries.STATUSES, values, strict=False))
+            tally.late_cancellations, tally.median_lead_seconds = values[-2], values[-1]
     return profiles, tallies
 
 
