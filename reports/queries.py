@@ -11,8 +11,8 @@ Python touches an appointment row except the rare ones `booked()` leaves to inte
 The vendor differences are confined to `Dialect`: PostgreSQL's `AT TIME ZONE`, interval arithmetic and
 `percentile_cont`; on SQLite the same meanings are Python functions registered on each connection
 (`register_sqlite_functions`), so both databases give identical figures. `session()` turns JIT off and
-gives the statements 32 MB of work_mem on PostgreSQL (why: its docstring). `in_parallel()` runs `figures()` on a
-second connection while `booked()` and the availability arithmetic run on the request's (PostgreSQL, outside a
+gives the statements 32 MB of work_mem on PostgreSQL (why: its docstring). `in_parallel()` runs `booked()` on a
+second connection while `figures()` and the availability arithmetic run on the request's (PostgreSQL, outside a
 transaction).
 """
 

@@ -1,8 +1,8 @@
-"""The figures statement on a second connection (PostgreSQL outside a transaction): same figures, own thread.
+"""The booked statement on a second connection (PostgreSQL outside a transaction): same figures, own thread.
 
 The reference comparison (test_against_reference.py) runs inside each test's transaction, where the statements
 run one after the other on the test's connection; here the clinic is committed, so `in_parallel()` takes the
-second connection, and the figures must still equal the straightforward computation.
+second connection for `booked()`, and the figures must still equal the straightforward computation.
 """
 
 import threading
@@ -20,13 +20,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def figures_calls(monkeypatch) -> list[dict]:
-    """Where each figures() statement ran: its thread, and its connection (kept to check that it was closed)."""
+def booked_calls(monkeypatch) -> list[dict]:
+    """Where each booked() statement ran: its thread, and its connection (kept to check that it was closed)."""
     calls: list[dict] = []
-    real = queries.figures
+    real = queries.booked
 
-    def figures(frame: queries.Frame) -> list[tuple]:
-        rows = real(frame)
+    def booked(*args: object) -> list[tuple]:
+        rows = real(*args)
         wrapper = connections["default"]  # this thread's
         calls.append(
             {
@@ -38,7 +38,7 @@ def figures_calls(monkeypatch) -> list[dict]:
         )
         return rows
 
-    monkeypatch.setattr(queries, "figures", figures)
+    monkeypatch.setattr(queries, "booked", booked)
     return calls
 
 
@@ -48,7 +48,7 @@ def _setting(name: str) -> str:
         return cursor.fetchone()[0]
 
 
-def test_figures_on_a_second_connection_match_the_reference(figures_calls):
+def test_booked_time_on_a_second_connection_matches_the_reference(booked_calls):
     clinic = _clinic(3)
     doctors = clinic["doctors"]
     period = Period(FIRST, LAST, ZoneInfo("Europe/Berlin"))
@@ -59,18 +59,18 @@ def test_figures_on_a_second_connection_match_the_reference(figures_calls):
         for bucket in ("day", "week"):
             got = selectors.timeseries(scope=scope, period=period, bucket=bucket)
             assert got == reference.timeseries(scope=scope, period=period, bucket=bucket)
-    assert len(figures_calls) == 12
+    assert len(booked_calls) == 12
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         own = cursor.fetchone()[0]
-    for call in figures_calls:
+    for call in booked_calls:
         assert call["thread"] != threading.get_ident()
         assert call["backend"] != own
         assert call["jit"] == "off"  # the report's settings on that connection too
         assert call["connection"].connection is None  # closed once the statement was read
 
 
-def test_inside_a_transaction_the_figures_run_on_the_callers_connection(figures_calls):
+def test_inside_a_transaction_booked_time_runs_on_the_callers_connection(booked_calls):
     clinic = _clinic(4)
     period = Period(FIRST, LAST, ZoneInfo("UTC"))
     with transaction.atomic():
@@ -78,19 +78,19 @@ def test_inside_a_transaction_the_figures_run_on_the_callers_connection(figures_
     assert got == reference.summary(scope=Scope(), period=period)
     assert got["appointments"] > 0
     assert clinic["doctors"]
-    assert [call["thread"] for call in figures_calls] == [threading.get_ident()]
+    assert [call["thread"] for call in booked_calls] == [threading.get_ident()]
 
 
-def test_an_error_in_the_second_connections_statement_reaches_the_caller(monkeypatch, figures_calls):
+def test_an_error_in_the_second_connections_statement_reaches_the_caller(monkeypatch, booked_calls):
     _clinic(1)
     before = _setting("jit"), _setting("work_mem")
 
-    def broken(frame: queries.Frame) -> list[tuple]:
+    def broken(*args: object) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 / 0")
         return []
 
-    monkeypatch.setattr(queries, "figures", broken)
+    monkeypatch.setattr(queries, "booked", broken)
     with pytest.raises(Exception, match="division by zero"):
         selectors.summary(scope=Scope(), period=Period(FIRST, LAST, ZoneInfo("UTC")))
     # The request's connection is left as it was: its settings put back.
