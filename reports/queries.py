@@ -294,7 +294,7 @@ def session() -> Iterator[None]:
 T = TypeVar("T")
 
 
-def in_parallel(statement: Callable[..., T], *args: object) -> Callable[[], T]:
+def in_parallel(statement: Callable[..., T], *args: object, worth_it: bool = True) -> Callable[[], T]:
     """Start `statement(*args)` and return the function that waits for its rows.
 
     On PostgreSQL outside a transaction, the statement runs in a thread of its own on a second connection (with
@@ -302,10 +302,11 @@ def in_parallel(statement: Callable[..., T], *args: object) -> Callable[[], T]:
     two statements take about the time of the longer one rather than their sum. The thread's connection is
     closed afterwards (or handed back to the pool, with DB_POOL_MAX_SIZE); a report uses at most two at once.
 
-    Inside a transaction (tests, ATOMIC_REQUESTS, a caller's atomic block), and on SQLite, it runs here and now
-    instead: another connection would not see the transaction's own rows.
+    It runs here and now instead inside a transaction (tests, ATOMIC_REQUESTS, a caller's atomic block: another
+    connection would not see the transaction's own rows), on SQLite, and when the caller says it is not
+    `worth_it`: the thread and its connection cost about 7 ms, more than one doctor's statements take.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not worth_it or connection.vendor != "postgresql" or connection.in_atomic_block:
         rows = statement(*args)
         return lambda: rows
 

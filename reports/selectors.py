@@ -387,7 +387,7 @@ def _compute(
     irregular = [(name, since, until) for name, dates in zones.items() for since, until in dates.irregular]
     overlapping = [doctor_id for doctor_id, days in by_weekday.items() if any(map(_overlap, days.values()))]
     # The booked time runs alongside the figures and the availability arithmetic below (`in_parallel`).
-    booked = queries.in_parallel(queries.booked, frame, irregular, overlapping)
+    booked = queries.in_parallel(queries.booked, frame, irregular, overlapping, worth_it=not scope.one_doctor)
 
     for doctor_id, bucket, kind, *values in queries.figures(frame):
         tally = tallies[key(doctor_id, bucket)]
