@@ -35,14 +35,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from appointments import availability
 from appointments.availability import Interval
 from appointments.choices import Status
 from appointments.models import AvailabilityRule, TimeOff
 from reports import queries
-from users.models import DoctorProfile
+from users.models import DoctorProfile, User
 
 UTC = dt.UTC
 MAX_RANGE_DAYS = 366
@@ -173,8 +173,17 @@ def report_doctors(*, scope: Scope) -> list[ReportDoctor]:
         qs = qs.filter(user_id=scope.doctor_id)
     if scope.specialty_id is not None:
         qs = qs.filter(specialty_id=scope.specialty_id)
-    rows = qs.order_by("user__last_name", "user__first_name", "user_id").values_list(
-        "user_id", "timezone", "user__first_name", "user__last_name", "user__email", "specialty__name"
+    # The names come from a probe of the users' primary key per doctor (a few ms for 2,000 doctors). Joined instead,
+    # PostgreSQL hashes the doctors and reads the whole users table, patients included (200,000 rows, ~17 ms).
+    user = User.objects.filter(pk=OuterRef("user_id"))
+    rows = (
+        qs.annotate(
+            first=Subquery(user.values("first_name")),
+            last=Subquery(user.values("last_name")),
+            mail=Subquery(user.values("email")),
+        )
+        .order_by("last", "first", "user_id")
+        .values_list("user_id", "timezone", "first", "last", "mail", "specialty__name")
     )
     return [
         ReportDoctor(user_id, timezone, f"{first} {last}".strip() or email, specialty or "")
