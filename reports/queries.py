@@ -382,17 +382,24 @@ def _patients(frame: Frame, params: list) -> str:
         return "a.start >= %s" + ("" if frame.by_doctor else frame.scope("a", params))
 
     if len(frame.edges) == 2:
-        # One bucket: new = no visit before the period. One grouping, no window.
-        # (`seen` is tested outside rather than in a HAVING, whose selectivity PostgreSQL guesses at 0.5%, so
-        # it would sort the groups for the outer grouping instead of hashing them.)
+        # One bucket: new = no visit before the period. One grouping, no window. The patients seen in the period
+        # are those whose latest visit (in scope) is in it: a filter on the grouping, so only they are counted
+        # (a third of the groups, and no CASE per visit: ~25% less time than testing a `seen` flag outside).
+        # The filter's selectivity PostgreSQL guesses at a third, so the outer grouping is still hashed.
         params += [param(frame.start), param(frame.start)]
-        return (
-            f"SELECT {group}, 0, '{PATIENTS}', count(*) FILTER (WHERE p.seen = 1 AND p.first >= %s), "
-            f"count(*) FILTER (WHERE p.seen = 1 AND p.first < %s){padding} "
-            f"FROM (SELECT {who} AS who, a.patient_id, min(a.start) AS first, "
-            f"max(CASE WHEN {in_period()} THEN 1 ELSE 0 END) AS seen {visits()} GROUP BY {patient}) p "
-            f"GROUP BY 1"
+
+        def latest() -> str:
+            scope = "" if frame.by_doctor else frame.scope("a", params)
+            return f"CASE WHEN 1 = 1{scope} THEN a.start END" if scope else "a.start"
+
+        sql = (
+            f"SELECT {group}, 0, '{PATIENTS}', count(*) FILTER (WHERE p.first >= %s), "
+            f"count(*) FILTER (WHERE p.first < %s){padding} "
+            f"FROM (SELECT {who} AS who, a.patient_id, min(a.start) AS first, max({latest()}) AS latest "
+            f"{visits()} GROUP BY {patient}) p WHERE p.latest >= %s GROUP BY 1"
         )
+        params.append(param(frame.start))
+        return sql
     # Several buckets: each visit in the period with its patient's first one (a window over the patient).
     sql = (
         f"SELECT {group}, p.k, '{PATIENTS}', count(*) FILTER (WHERE p.earlier = 0 AND p.k = p.fk), "
