@@ -302,11 +302,12 @@ def in_parallel(statement: Callable[..., T], *args: object, worth_it: bool = Tru
     two statements take about the time of the longer one rather than their sum. The thread's connection is
     closed afterwards (or handed back to the pool, with DB_POOL_MAX_SIZE); a report uses at most two at once.
 
-    It runs here and now instead inside a transaction (tests, ATOMIC_REQUESTS, a caller's atomic block: another
-    connection would not see the transaction's own rows), on SQLite, and when the caller says it is not
+    It runs here and now instead inside a transaction (tests, ATOMIC_REQUESTS, a caller's atomic block, autocommit
+    off: another connection would not see the transaction's own rows), on SQLite, and when the caller says it is not
     `worth_it`: the thread and its connection cost about 7 ms, more than one doctor's statements take.
     """
-    if not worth_it or connection.vendor != "postgresql" or connection.in_atomic_block:
+    in_transaction = connection.in_atomic_block or not connection.get_autocommit()
+    if not worth_it or connection.vendor != "postgresql" or in_transaction:
         rows = statement(*args)
         return lambda: rows
 
