@@ -11,13 +11,17 @@ Python touches an appointment row except the rare ones `booked()` leaves to inte
 The vendor differences are confined to `Dialect`: PostgreSQL's `AT TIME ZONE`, interval arithmetic and
 `percentile_cont`; on SQLite the same meanings are Python functions registered on each connection
 (`register_sqlite_functions`), so both databases give identical figures. `session()` turns JIT off and
-gives the statements 32 MB of work_mem on PostgreSQL (why: its docstring).
+gives the statements 32 MB of work_mem on PostgreSQL (why: its docstring). `in_parallel()` runs `booked()` on a
+second connection while `figures()` and the availability arithmetic run on the request's (PostgreSQL, outside a
+transaction).
 """
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, connection
@@ -287,6 +291,39 @@ def session() -> Iterator[None]:
         cursor.execute(restore, [jit, work_mem])
 
 
+T = TypeVar("T")
+
+
+def in_parallel(statement: Callable[..., T], *args: object, worth_it: bool = True) -> Callable[[], T]:
+    """Start `statement(*args)` and return the function that waits for its rows.
+
+    On PostgreSQL outside a transaction, the statement runs in a thread of its own on a second connection (with
+    `session()`'s settings), so the server works on it on another core while this thread goes on: a report's
+    two statements take about the time of the longer one rather than their sum. The thread's connection is
+    closed afterwards (or handed back to the pool, with DB_POOL_MAX_SIZE); a report uses at most two at once.
+
+    It runs here and now instead inside a transaction (tests, ATOMIC_REQUESTS, a caller's atomic block, autocommit
+    off: another connection would not see the transaction's own rows), on SQLite, and when the caller says it is not
+    `worth_it`: the thread and its connection cost about 7 ms, more than one doctor's statements take.
+    """
+    in_transaction = connection.in_atomic_block or not connection.get_autocommit()
+    if not worth_it or connection.vendor != "postgresql" or in_transaction:
+        rows = statement(*args)
+        return lambda: rows
+
+    def run() -> T:
+        try:
+            with session():
+                return statement(*args)
+        finally:
+            connection.close()  # this thread's own connection, never the request's
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+    future = executor.submit(run)
+    executor.shutdown(wait=False)  # the thread ends with the statement
+    return future.result
+
+
 PATIENTS = "patients"  # marks the new/returning rows of `figures()`
 
 
@@ -346,17 +383,24 @@ def _patients(frame: Frame, params: list) -> str:
         return "a.start >= %s" + ("" if frame.by_doctor else frame.scope("a", params))
 
     if len(frame.edges) == 2:
-        # One bucket: new = no visit before the period. One grouping, no window.
-        # (`seen` is tested outside rather than in a HAVING, whose selectivity PostgreSQL guesses at 0.5%, so
-        # it would sort the groups for the outer grouping instead of hashing them.)
+        # One bucket: new = no visit before the period. One grouping, no window. The patients seen in the period
+        # are those whose latest visit (in scope) is in it: a filter on the grouping, so only they are counted
+        # (a third of the groups, and no CASE per visit: ~25% less time than testing a `seen` flag outside).
+        # The filter's selectivity PostgreSQL guesses at a third, so the outer grouping is still hashed.
         params += [param(frame.start), param(frame.start)]
-        return (
-            f"SELECT {group}, 0, '{PATIENTS}', count(*) FILTER (WHERE p.seen = 1 AND p.first >= %s), "
-            f"count(*) FILTER (WHERE p.seen = 1 AND p.first < %s){padding} "
-            f"FROM (SELECT {who} AS who, a.patient_id, min(a.start) AS first, "
-            f"max(CASE WHEN {in_period()} THEN 1 ELSE 0 END) AS seen {visits()} GROUP BY {patient}) p "
-            f"GROUP BY 1"
+
+        def latest() -> str:
+            scope = "" if frame.by_doctor else frame.scope("a", params)
+            return f"CASE WHEN 1 = 1{scope} THEN a.start END" if scope else "a.start"
+
+        sql = (
+            f"SELECT {group}, 0, '{PATIENTS}', count(*) FILTER (WHERE p.first >= %s), "
+            f"count(*) FILTER (WHERE p.first < %s){padding} "
+            f"FROM (SELECT {who} AS who, a.patient_id, min(a.start) AS first, max({latest()}) AS latest "
+            f"{visits()} GROUP BY {patient}) p WHERE p.latest >= %s GROUP BY 1"
         )
+        params.append(param(frame.start))
+        return sql
     # Several buckets: each visit in the period with its patient's first one (a window over the patient).
     sql = (
         f"SELECT {group}, p.k, '{PATIENTS}', count(*) FILTER (WHERE p.earlier = 0 AND p.k = p.fk), "
@@ -416,8 +460,10 @@ def booked(
     )
     params.append(param(frame.end))
     for zone, since, until in irregular:
-        b += " AND NOT (w.timezone = %s AND w.start >= %s AND w.start < %s)"
-        params += [zone, param(since), param(until)]
+        # The instants first: most rows are outside the few days, and two comparisons of timestamps are cheaper
+        # than one of zone names (~5 ms of 250 at 1M).
+        b += " AND NOT (w.start >= %s AND w.start < %s AND w.timezone = %s)"
+        params += [param(since), param(until), zone]
     b += f" THEN 1 ELSE 0 END AS plain FROM ({w}) w {offset0()}"
     params += w_params
     ld = d.date("b.ls")

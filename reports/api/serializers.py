@@ -142,6 +142,14 @@ class DoctorRowSerializer(FiguresSerializer):
         }
 
 
+def doctor_rows(rows: list[dict]) -> list[dict]:
+    """`DoctorRowSerializer(rows, many=True).data` for `selectors.per_doctor()`'s rows, without DRF's calls per field
+    (2,000 rows of 25 fields: about 20 ms). Those rows already hold what the fields would give (int, float or
+    None, str), so taking the fields in the serializer's order renders the same bytes (test_api checks it)."""
+    names = list(DoctorRowSerializer().fields)
+    return [{name: row[name] for name in names} for row in rows]
+
+
 # --- Dashboard ------------------------------------------------------------------------------------
 
 

@@ -146,7 +146,7 @@ class DoctorReportView(ReportView):
         """
         scope, period, data = self.query(request)
         rows = selectors.per_doctor(scope=scope, period=period)
-        body = s.DoctorRowSerializer(rows, many=True).data
+        body = s.doctor_rows(rows)
         columns = ("doctor", "doctor_name", "specialty", "timezone", *FIGURE_FIELDS)
         return self.respond(request, period=period, columns=columns, rows=rows, body=body)
 

@@ -1,10 +1,16 @@
 import csv
+import datetime as dt
 import io
 import logging
+from zoneinfo import ZoneInfo
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 
 from notifications.tests.factories import NotificationFactory
+from reports import selectors
+from reports.api.serializers import DoctorRowSerializer
+from reports.selectors import Period, Scope
 from reports.tests.conftest import settings_queries
 from reports.tests.test_selectors import CLINIC_BERLIN, DOCTOR_A, DOCTOR_B
 from users.tests.factories import DoctorFactory, PatientFactory, StaffFactory
@@ -94,6 +100,15 @@ def test_csv_rows_equal_the_json(client_for, clinic, staff, path, how):
     assert r["Content-Disposition"].startswith("attachment; filename=")
     rows = csv_rows(r)
     assert rows == [{k: as_csv_text(v) for k, v in row.items()} for row in rows_json]
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "UTC"])
+def test_per_doctor_json_is_byte_for_byte_what_the_serializer_renders(client_for, clinic, staff, tz):
+    DoctorFactory(first_name="Idle", last_name="Zander")  # no appointments, no rules: nulls and zeros
+    r = client_for(staff).get(f"/api/reports/doctors/?{WEEK}&tz={tz}")
+    rows = selectors.per_doctor(scope=Scope(), period=Period(dt.date(2030, 3, 25), dt.date(2030, 3, 31), ZoneInfo(tz)))
+    assert r.content == JSONRenderer().render(DoctorRowSerializer(rows, many=True).data)
+    assert {row["utilisation"] is None for row in r.json()} == {True, False}
 
 
 def test_csv_neutralises_spreadsheet_formulas(client_for, db, staff):
