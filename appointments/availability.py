@@ -131,6 +131,55 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
+def clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
+    """The parts of `intervals` inside [start, end)."""
+    return [(max(a, start), min(b, end)) for a, b in intervals if b > start and a < end]
+
+
+def subtract(windows: Sequence[Interval], busy: Sequence[Interval]) -> list[Interval]:
+    """`windows` minus `busy` (both merged)."""
+    result: list[Interval] = []
+    for start, end in windows:
+        cursor = start
+        for busy_start, busy_end in busy:
+            if busy_end <= cursor or busy_start >= end:
+                continue
+            if busy_start > cursor:
+                result.append((cursor, busy_start))
+            cursor = max(cursor, busy_end)
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """The overlap of two merged interval lists."""
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            result.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def seconds_per_bucket(intervals: Iterable[Interval], edges: Sequence[dt.datetime]) -> list[float]:
+    """Seconds of `intervals` falling in each bucket [edges[k], edges[k + 1]) (edges ascending)."""
+    seconds = [0.0] * (len(edges) - 1)
+    for start, end in intervals:
+        k = max(bisect.bisect_right(edges, start) - 1, 0)
+        while k < len(seconds) and edges[k] < end:
+            overlap = (min(end, edges[k + 1]) - max(start, edges[k])).total_seconds()
+            if overlap > 0:
+                seconds[k] += overlap
+            k += 1
+    return seconds
+
+
 def overlaps_any(interval: Interval, busy: Sequence[Interval]) -> bool:
     """Whether `interval` overlaps any of `busy`, which must be merged (sorted, disjoint)."""
     start, end = interval

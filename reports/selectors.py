@@ -191,54 +191,6 @@ def report_doctors(*, scope: Scope) -> list[ReportDoctor]:
     ]
 
 
-def clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
-    return [(max(a, start), min(b, end)) for a, b in intervals if b > start and a < end]
-
-
-def subtract(windows: Sequence[Interval], busy: Sequence[Interval]) -> list[Interval]:
-    """`windows` minus `busy` (both merged)."""
-    result: list[Interval] = []
-    for start, end in windows:
-        cursor = start
-        for busy_start, busy_end in busy:
-            if busy_end <= cursor or busy_start >= end:
-                continue
-            if busy_start > cursor:
-                result.append((cursor, busy_start))
-            cursor = max(cursor, busy_end)
-        if cursor < end:
-            result.append((cursor, end))
-    return result
-
-
-def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    """The overlap of two merged interval lists."""
-    result: list[Interval] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if start < end:
-            result.append((start, end))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return result
-
-
-def _spread(intervals: Iterable[Interval], edges: Sequence[dt.datetime]) -> list[float]:
-    """Seconds of `intervals` falling in each bucket [edges[k], edges[k + 1])."""
-    seconds = [0.0] * (len(edges) - 1)
-    for start, end in intervals:
-        k = max(bisect.bisect_right(edges, start) - 1, 0)
-        while k < len(seconds) and edges[k] < end:
-            overlap = (min(end, edges[k + 1]) - max(start, edges[k])).total_seconds()
-            if overlap > 0:
-                seconds[k] += overlap
-            k += 1
-    return seconds
-
-
 # Availability -------------------------------------------------------------------------------------
 # Available time is counted per local date of each doctor. On a date whose UTC offset is the same all
 # day ("plain"), a rule's window lasts exactly its wall-clock length, so every plain date that lies
@@ -325,7 +277,7 @@ def _windows(
     zone: ZoneInfo, by_weekday: dict[int, tuple], days: Iterable[dt.date], start: dt.datetime, end: dt.datetime
 ) -> list[Interval]:
     windows = [w for day in sorted(set(days)) for w in _day_windows(zone, by_weekday.get(day.weekday(), ()), day)]
-    return clip(availability.merge(windows), start, end)
+    return availability.clip(availability.merge(windows), start, end)
 
 
 def _local_days(interval: Interval, zone: ZoneInfo) -> Iterable[dt.date]:
@@ -415,14 +367,14 @@ def _compute(
             if weekday in wall:
                 tallies[key(profile.user_id, bucket)].available += count * wall[weekday]
         exact = _windows(profile.zone, days, dates.exact, period.start, period.end)
-        for bucket, seconds in enumerate(_spread(exact, edges)):
+        for bucket, seconds in enumerate(availability.seconds_per_bucket(exact, edges)):
             if seconds:
                 tallies[key(profile.user_id, bucket)].available += seconds
-        off = availability.merge(clip(time_off.get(profile.user_id, ()), period.start, period.end))
+        off = availability.merge(availability.clip(time_off.get(profile.user_id, ()), period.start, period.end))
         if off:
             around = [day for interval in off for day in _local_days(interval, profile.zone)]
-            lost = intersect(_windows(profile.zone, days, around, period.start, period.end), off)
-            for bucket, seconds in enumerate(_spread(lost, edges)):
+            lost = availability.intersect(_windows(profile.zone, days, around, period.start, period.end), off)
+            for bucket, seconds in enumerate(availability.seconds_per_bucket(lost, edges)):
                 if seconds:
                     tallies[key(profile.user_id, bucket)].available -= seconds
 
@@ -438,8 +390,10 @@ def _compute(
         appointments = availability.merge(appointments)
         around = [day for interval in appointments for day in _local_days(interval, zone)]
         windows = _windows(zone, days, around, period.start, period.end)
-        windows = subtract(windows, availability.merge(time_off.get(doctor_id, ())))
-        for bucket, seconds in enumerate(_spread(intersect(appointments, windows), edges)):
+        windows = availability.subtract(windows, availability.merge(time_off.get(doctor_id, ())))
+        for bucket, seconds in enumerate(
+            availability.seconds_per_bucket(availability.intersect(appointments, windows), edges)
+        ):
             if seconds:
                 tallies[key(doctor_id, bucket)].booked += seconds
     return profiles, tallies

@@ -11,7 +11,7 @@ import bisect
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
@@ -134,54 +134,11 @@ def _load(scope: Scope, period: Period, *, by_doctor: bool) -> _Data:
             start.astimezone(zone).date() - dt.timedelta(days=1),
             end.astimezone(zone).date() + dt.timedelta(days=1),
         )
-        windows = _subtract(_clip(windows, start, end), availability.merge(time_off.get(profile.user_id, ())))
+        windows = availability.subtract(
+            availability.clip(windows, start, end), availability.merge(time_off.get(profile.user_id, ()))
+        )
         available[profile.user_id] = windows
     return _Data(profiles, rows, available)
-
-
-def _clip(intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime) -> list[Interval]:
-    return [(max(a, start), min(b, end)) for a, b in intervals if b > start and a < end]
-
-
-def _subtract(windows: Sequence[Interval], busy: Sequence[Interval]) -> list[Interval]:
-    result: list[Interval] = []
-    for start, end in windows:
-        cursor = start
-        for busy_start, busy_end in busy:
-            if busy_end <= cursor or busy_start >= end:
-                continue
-            if busy_start > cursor:
-                result.append((cursor, busy_start))
-            cursor = max(cursor, busy_end)
-        if cursor < end:
-            result.append((cursor, end))
-    return result
-
-
-def _intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    result: list[Interval] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if start < end:
-            result.append((start, end))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return result
-
-
-def _spread(intervals: Iterable[Interval], edges: Sequence[dt.datetime]) -> list[float]:
-    seconds = [0.0] * (len(edges) - 1)
-    for start, end in intervals:
-        k = max(bisect.bisect_right(edges, start) - 1, 0)
-        while k < len(seconds) and edges[k] < end:
-            overlap = (min(end, edges[k + 1]) - max(start, edges[k])).total_seconds()
-            if overlap > 0:
-                seconds[k] += overlap
-            k += 1
-    return seconds
 
 
 def _tally(data: _Data, edges: Sequence[dt.datetime], *, per_doctor: bool, one_doctor: bool) -> dict:
@@ -215,10 +172,10 @@ def _tally(data: _Data, edges: Sequence[dt.datetime], *, per_doctor: bool, one_d
             else:
                 tally.returning.add(row.patient_id)
     for doctor_id, windows in data.available.items():
-        for bucket, seconds in enumerate(_spread(windows, edges)):
+        for bucket, seconds in enumerate(availability.seconds_per_bucket(windows, edges)):
             tallies[key(doctor_id, bucket)].available += seconds
-        inside = _intersect(availability.merge(booked.get(doctor_id, ())), windows)
-        for bucket, seconds in enumerate(_spread(inside, edges)):
+        inside = availability.intersect(availability.merge(booked.get(doctor_id, ())), windows)
+        for bucket, seconds in enumerate(availability.seconds_per_bucket(inside, edges)):
             tallies[key(doctor_id, bucket)].booked += seconds
     return tallies
 
