@@ -253,7 +253,7 @@ class DoctorRows(ValuesRows):
         # The specialty's name as a subquery rather than a join: PostgreSQL evaluates it after the sort and the
         # limit, for the page's rows only. Joined, the specialty was matched against every visible doctor before
         # the sort (the planner takes "doctor-role user" and "has a verified profile" as independent and expects
-        # 1 % of the doctors), so a page cost grew with the directory: 2.4 -> 1.0 ms at 2,000 doctors.
+        # 1 % of the doctors): the page's statement took 2.4 ms at 2,000 doctors, 1.0 ms now (EXPLAIN ANALYZE).
         return queryset.annotate(specialty_name=SPECIALTY_NAME).values(*self.columns, "specialty_name")
 
     def render(self, row: dict) -> dict:
