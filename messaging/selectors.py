@@ -22,11 +22,16 @@ def thread_list(*, user: User) -> QuerySet[Thread]:
         .values("n")
     )
     return (
-        Thread.objects.filter(Q(patient=user) | Q(doctor=user))
+        threads_of(user=user)
         .select_related("last_message", "patient", "doctor")
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
         .order_by("-updated_at", "-id")
     )
+
+
+def threads_of(*, user: User) -> QuerySet[Thread]:
+    """The user's threads, bare rows: what acting on one thread needs (posting, reading, marking read)."""
+    return Thread.objects.filter(Q(patient=user) | Q(doctor=user))
 
 
 def thread_get(*, user: User, pk: int) -> Thread | None:
