@@ -356,7 +356,13 @@ TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 14)
 # --- Cache (throttle counters live here, so they must be shared between app servers) -------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"pool_class": "cybermed.redis_pool.SharedConnectionPool"},
+        }
+    }
 else:
     # Django's default of 300 entries is less than one busy doctor's calendar feed caches (one VEVENT per
     # appointment): the feed would cull its own events and render every one again on each change.
