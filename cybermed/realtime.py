@@ -10,8 +10,10 @@ up through the REST API. So a failed push is logged and dropped, and pushes are 
 the transaction that made the change has committed.
 """
 
+import asyncio
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from functools import partial
 
@@ -28,6 +30,18 @@ PUSH = "push"
 # A socket refreshes its user's presence key this often; the key outlives a dead server by PRESENCE_TTL.
 PRESENCE_REFRESH_SECONDS = 20
 PRESENCE_TTL_SECONDS = 60
+# How long an HTTP thread waits for its push to be handed to the channel layer before giving up (and logging).
+PUSH_TIMEOUT_SECONDS = 5
+
+# The event loop of the ASGI server running in this process (cybermed.asgi records it) and its thread.
+_server_loop: tuple[asyncio.AbstractEventLoop, int] | None = None
+
+
+def serve_pushes_from(loop: asyncio.AbstractEventLoop) -> None:
+    """Called on the server's loop: pushes from other threads of this process are run there."""
+    global _server_loop
+    if _server_loop is None or _server_loop[0] is not loop:
+        _server_loop = (loop, threading.get_ident())
 
 
 def user_group(user_id: int) -> str:
@@ -63,7 +77,13 @@ def push(*, user_ids: Iterable[int], event: str, data: dict, meta: dict | None =
         return
     message = {"type": PUSH, "frame": frame(event, data) if event else "", "meta": meta or {}}
     try:
-        async_to_sync(_send)(groups, message)
+        server = _server_loop
+        if server is not None and server[0].is_running() and server[1] != threading.get_ident():
+            # A thread of the ASGI server's HTTP pool: async_to_sync would not find the server's loop from
+            # here and would run each push on a new loop of its own (and a new channel-layer connection).
+            asyncio.run_coroutine_threadsafe(_send(groups, message), server[0]).result(PUSH_TIMEOUT_SECONDS)
+        else:  # gunicorn, Celery, commands, tests: no server loop, or a thread asgiref knows the loop of
+            async_to_sync(_send)(groups, message)
     except Exception:  # a push is best effort: the database holds the change and clients catch up
         logger.exception("could not push %s to %d user(s)", event or "meta", len(groups))
 

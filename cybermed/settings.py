@@ -385,6 +385,9 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Under an ASGI server, HTTP requests run in a pool of this many threads per process (cybermed/asgi.py): the
+# requests one process works on at once. Keep it at or under DB_POOL_MAX_SIZE, or threads wait for connections.
+ASGI_HTTP_THREADS = env_int("ASGI_HTTP_THREADS", 8)
 # Per socket, inbound frames: a bucket of WS_INBOUND_BURST frames refilled at WS_INBOUND_PER_SECOND;
 # a client that empties it (typing or ping floods) is closed with 4429.
 WS_INBOUND_BURST = env_int("WS_INBOUND_BURST", 20)
