@@ -24,9 +24,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     WEB_CONCURRENCY=3
 # The web server, as one line that compose or the orchestrator may override: uvicorn on the ASGI application
 # (the API and the /ws/v1/ WebSocket on one port). uvicorn reads WEB_CONCURRENCY for --workers; on SIGTERM it
-# lets requests finish and closes sockets with 1012 so that clients reconnect elsewhere. Under ASGI each
-# request's sync code runs in its own thread, so persistent connections would pile up (DB_CONN_MAX_AGE=0) and
-# a connection per request is slow: each worker keeps a pool of up to DB_POOL_MAX_SIZE PostgreSQL connections.
+# lets requests finish and closes sockets with 1012 so that clients reconnect elsewhere. Each worker runs HTTP
+# requests in ASGI_HTTP_THREADS (8) threads and keeps a pool of up to DB_POOL_MAX_SIZE PostgreSQL connections
+# (Django refuses persistent connections beside a pool: DB_CONN_MAX_AGE=0).
 ENV DB_CONN_MAX_AGE=0 DB_POOL_MAX_SIZE=8
 ENV WEB_COMMAND="uvicorn cybermed.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --ws-max-size 65536 --timeout-graceful-shutdown 30 --no-access-log"
 RUN groupadd --system --gid 10001 cybermed \
