@@ -27,9 +27,9 @@ def thread_meta(thread: Thread) -> dict:
 
 
 def message_payload(message: Message) -> dict:
-    from messaging.api.serializers import MessageSerializer  # the one shape of a message, REST and socket alike
+    from messaging.api.serializers import message_json_of  # the one shape of a message, REST and socket alike
 
-    return dict(MessageSerializer(message).data)
+    return message_json_of(message)
 
 
 def thread_open(*, user: User, counterpart: User) -> tuple[Thread, bool]:

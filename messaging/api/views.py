@@ -27,6 +27,7 @@ from messaging.api.serializers import (
     ThreadOpenSerializer,
     ThreadRows,
     ThreadSerializer,
+    message_json_of,
 )
 from messaging.api.throttles import MessagingWriteThrottle
 from messaging.exceptions import NotAllowed
@@ -112,7 +113,7 @@ class ThreadViewSet(ValuesListMixin, mixins.ListModelMixin, viewsets.GenericView
             serializer = MessageCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             message = services.message_post(thread=thread, sender=request.user, body=serializer.validated_data["body"])
-            return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+            return Response(message_json_of(message), status=status.HTTP_201_CREATED)
         messages = selectors.message_list(thread=thread)
         after = _after_param(request)
         if after is not None:
