@@ -203,11 +203,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+def rss_kib(server) -> int:
+    """Resident memory of a server's process and its worker processes (uvicorn --workers > 1)."""
+    total = 0
+    for pid in [server.process.pid, *server.worker_pids()]:
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except FileNotFoundError:
+            continue
+        total += next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
+    return total
 
 
 def cpu_seconds(server) -> float:
@@ -228,13 +233,13 @@ def measure(ports, seeded, rate, duration, workers, sockets_per_user, servers_li
     tokens = {u["id"]: u["access"] for u in users}
     ctx = mp.get_context("spawn")
     ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    rss_before = [rss_kib(s.process.pid) for s in servers_list]
+    rss_before = [rss_kib(s) for s in servers_list]
     proc = ctx.Process(target=receiver, args=(ports, users, ready, stop, out, sockets_per_user), daemon=True)
     proc.start()
     _, connected, connect_failures, connect_seconds = out.get(timeout=600)
     ready.wait(timeout=60)
     time.sleep(2)
-    rss_idle = [rss_kib(s.process.pid) for s in servers_list]
+    rss_idle = [rss_kib(s) for s in servers_list]
     started = time.time()
     cpu_before = sum(cpu_seconds(s) for s in servers_list)
     posted = post_at_rate(ports, seeded["threads"], tokens, rate, duration, workers)
