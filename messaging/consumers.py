@@ -9,7 +9,6 @@ through the REST API, whose services push the result to every socket of each par
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -19,7 +18,6 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
 from django.http.request import validate_host
 from django.utils import timezone
 
@@ -97,6 +95,7 @@ class TokenBucket:
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
     identity: SocketIdentity | None = None
+    present = False  # counted in realtime.presence
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch, without closing stale database connections before every handler.
@@ -131,11 +130,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(realtime.user_group(identity.user_id), self.channel_name)
         await self.send(text_data=realtime.frame(Event.HELLO, {"user_id": identity.user_id}))
         self.expiry = asyncio.create_task(self._close_when_token_expires())
-        self.timers += [self.expiry, asyncio.create_task(self._keep_presence())]
+        self.timers.append(self.expiry)
+        await realtime.presence.join(identity.user_id)
+        self.present = True
 
     async def disconnect(self, code: int) -> None:
         for timer in self.timers:
             timer.cancel()
+        if self.present:
+            realtime.presence.leave(self.identity.user_id)
+            self.present = False
         if self.identity is not None:
             await self.channel_layer.group_discard(realtime.user_group(self.identity.user_id), self.channel_name)
             self.identity = None
@@ -197,13 +201,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def _close_when_token_expires(self) -> None:
         await asyncio.sleep(max(0.0, (self.identity.expires_at - timezone.now()).total_seconds()))
         await self.close(code=CLOSE_UNAUTHENTICATED)
-
-    async def _keep_presence(self) -> None:
-        key = realtime.presence_key(self.identity.user_id)
-        while True:
-            with contextlib.suppress(Exception):  # presence only saves emails; a cache hiccup must not close us
-                await cache.aset(key, 1, realtime.PRESENCE_TTL_SECONDS)
-            await asyncio.sleep(realtime.PRESENCE_REFRESH_SECONDS)
 
     async def push(self, event: dict) -> None:
         """A frame from cybermed.realtime for this user; `meta.thread` keeps the typing check current."""

@@ -8,11 +8,19 @@ import threading
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import HttpCommunicator
+from django.db import connections
 
 from cybermed import realtime
 from cybermed.asgi import application
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_outlives_a_request(monkeypatch):
+    """a2wsgi's threads outlive the test: their connections must close at the end of each request, or the
+    test database cannot be dropped (production uses a pool, to which each request returns its connection)."""
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
 
 
 @pytest.mark.django_db(transaction=True)

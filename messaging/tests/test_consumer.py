@@ -37,6 +37,14 @@ async def _close_the_sync_threads_connection():
     await database_sync_to_async(connections.close_all)()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_presence(monkeypatch):
+    """The process-wide count of open sockets starts empty in every test (some tests leave sockets open)."""
+    from cybermed import realtime
+
+    monkeypatch.setattr(realtime, "presence", realtime.Presence())
+
+
 def access(user, lifetime: dt.timedelta | None = None) -> str:
     token = AccessToken.for_user(user)
     if lifetime is not None:
@@ -363,3 +371,47 @@ async def test_connected_user_is_present_for_the_email_check():
 
     assert await database_sync_to_async(realtime.is_online)(patient.pk)
     await comm.disconnect()
+
+
+async def test_presence_is_rewritten_in_one_batch_for_everyone_connected(monkeypatch):
+    from django.core.cache import cache
+
+    from cybermed import realtime
+
+    monkeypatch.setattr(realtime, "PRESENCE_REFRESH_SECONDS", 0.2)
+    batches = []
+    write = realtime._write_presence
+
+    async def recording_write(user_ids: list[int]) -> None:
+        batches.append(sorted(user_ids))
+        await write(user_ids)
+
+    monkeypatch.setattr(realtime, "_write_presence", recording_write)
+    first, second = await make_patient(), await make_patient()
+    sockets = [await connected(access(first)), await connected(access(first)), await connected(access(second))]
+    await asyncio.sleep(0.05)
+    await database_sync_to_async(cache.delete_many)([realtime.presence_key(first.pk), realtime.presence_key(second.pk)])
+
+    await asyncio.sleep(0.5)
+
+    assert batches[:2] == [[first.pk], [second.pk]]  # each user's first socket, at once; not the second one
+    assert sorted([first.pk, second.pk]) in batches[2:]  # then one write for everyone (not one per socket)
+    assert await database_sync_to_async(realtime.is_online)(first.pk)
+    assert await database_sync_to_async(realtime.is_online)(second.pk)
+    for comm in sockets:
+        await comm.disconnect()
+    assert realtime.presence.refresher is None  # nobody left: the refresher stops
+    assert not realtime.presence.sockets
+
+
+async def test_a_users_presence_survives_one_of_their_sockets_closing():
+    from cybermed import realtime
+
+    patient = await make_patient()
+    first, second = await connected(access(patient)), await connected(access(patient))
+
+    await first.disconnect()
+
+    assert realtime.presence.sockets[patient.pk] == 1
+    await second.disconnect()
+    assert patient.pk not in realtime.presence.sockets
