@@ -97,7 +97,8 @@ class Scenario:
 
 # What every bench server needs on top of the product's settings: the load comes from one address and a few
 # users, which no throttle should slow, and each user's one access token lasts the whole run. As in production,
-# tasks (notification and message emails) are queued as rows, never run inside the request.
+# tasks (notification and message emails) are queued, never run inside the request: as database rows here, which
+# needs no broker (production queues them on Celery's).
 LOAD_ENV = {
     "JWT_ACCESS_MINUTES": "240",
     "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",

@@ -9,7 +9,7 @@ every optional and nested field included.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
@@ -66,11 +66,11 @@ class _Page:
 
     ordered = True  # the paginator's warning check: the model query is ordered by its view
 
-    def __init__(self, queryset: QuerySet, rows: QuerySet) -> None:
-        self.queryset, self.rows = queryset, rows
+    def __init__(self, queryset: QuerySet, rows: QuerySet, count: Callable[[], int]) -> None:
+        self.queryset, self.rows, self._count = queryset, rows, count
 
     def count(self) -> int:
-        return self.queryset.count()
+        return self._count()
 
     def __getitem__(self, index: slice) -> QuerySet:
         return self.rows[index]
@@ -81,10 +81,14 @@ class ValuesListMixin:
 
     list_rows: ClassVar[type[ValuesRows]]
 
+    def list_count(self, queryset: QuerySet) -> int:
+        """The page's `count`: the filtered model query's (a view may answer it from a cache)."""
+        return queryset.count()
+
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         rows = self.list_rows(request)
         queryset = self.filter_queryset(self.get_queryset())
         if self.paginator is None:
             return Response(rows.render_all(rows.fetch(queryset)))
-        page = self.paginate_queryset(_Page(queryset, rows.fetch(queryset)))
+        page = self.paginate_queryset(_Page(queryset, rows.fetch(queryset), lambda: self.list_count(queryset)))
         return self.get_paginated_response(rows.render_all(page))

@@ -16,7 +16,7 @@ from cybermed.api.filters import FilterBackend
 from cybermed.api.lists import ValuesListMixin
 from cybermed.api.parsers import JSONParser
 from cybermed.api.schema import error
-from users import selectors, services, social
+from users import directory_count, selectors, services, social
 from users.api.filters import DoctorFilter
 from users.api.permissions import IsDoctor, IsPatient, IsStaff
 from users.api.serializers import (
@@ -356,6 +356,13 @@ class DoctorViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
         if self.action == "verify":
             return selectors.doctor_list_all()
         return selectors.doctor_list_visible().order_by("last_name", "first_name", "pk")
+
+    def list_count(self, queryset: QuerySet[User]) -> int:
+        # The whole directory's count is cached (users.directory_count); a filtered or searched one is counted.
+        paging = {self.paginator.page_query_param, self.paginator.page_size_query_param}
+        if set(self.request.query_params) <= paging:
+            return directory_count.cached_count(queryset.count)
+        return queryset.count()
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])

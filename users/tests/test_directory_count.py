@@ -1,0 +1,92 @@
+"""The directory's cached count (users.directory_count): served from the cache, never stale after a change."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from users import directory_count
+from users.tests.factories import DoctorFactory, SpecialtyFactory
+
+pytestmark = pytest.mark.django_db
+
+DOCTORS = "/api/doctors/"
+
+
+def count_queries(client, path: str) -> tuple[int, int]:
+    """The response's `count` and how many COUNT(*) statements answering it took."""
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(path).json()
+    return body["count"], sum("COUNT(*)" in q["sql"] for q in queries.captured_queries)
+
+
+def test_whole_directory_count_is_counted_once_then_cached(client_for, patient):
+    DoctorFactory.create_batch(3)
+    client = client_for(patient)
+
+    assert count_queries(client, DOCTORS) == (3, 1)
+    assert count_queries(client, DOCTORS) == (3, 0)
+    assert count_queries(client, f"{DOCTORS}?page_size=2&page=2") == (3, 0)
+
+
+def test_filtered_or_searched_directory_is_always_counted(client_for, patient):
+    cardiology = SpecialtyFactory(name="Cardiology")
+    DoctorFactory(doctor_profile__specialty=cardiology, last_name="Heart")
+    DoctorFactory()
+    client = client_for(patient)
+    client.get(DOCTORS)
+
+    assert count_queries(client, f"{DOCTORS}?specialty={cardiology.pk}") == (1, 1)
+    assert count_queries(client, f"{DOCTORS}?search=Heart") == (1, 1)
+    assert count_queries(client, f"{DOCTORS}?unknown=1") == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda doctor: DoctorFactory(), id="new verified doctor"),
+        pytest.param(lambda doctor: setattr(doctor, "is_active", False) or doctor.save(), id="deactivated"),
+        pytest.param(
+            lambda doctor: setattr(doctor.doctor_profile, "is_verified", False) or doctor.doctor_profile.save(),
+            id="unverified",
+        ),
+        pytest.param(lambda doctor: doctor.doctor_profile.delete(), id="profile deleted"),
+        pytest.param(lambda doctor: doctor.delete(), id="user deleted"),
+    ],
+)
+def test_count_follows_every_change_at_once(client_for, patient, doctor, change):
+    client = client_for(patient)
+    before = client.get(DOCTORS).json()["count"]
+
+    change(doctor)
+
+    after = client.get(DOCTORS).json()
+    assert after["count"] == len(after["results"]) != before
+
+
+def test_verifying_through_the_api_shows_in_the_count(client_for, patient, staff):
+    pending = DoctorFactory(doctor_profile__is_verified=False)
+    client = client_for(patient)
+    assert client.get(DOCTORS).json()["count"] == 0
+
+    assert client_for(staff).post(f"{DOCTORS}{pending.pk}/verify/").status_code == 200
+
+    assert client.get(DOCTORS).json()["count"] == 1
+
+
+def test_a_save_of_other_fields_keeps_the_cached_count(client_for, patient, doctor):
+    client = client_for(patient)
+    client.get(DOCTORS)
+
+    doctor.save(update_fields=["last_login"])
+
+    assert count_queries(client, DOCTORS) == (1, 0)
+
+
+def test_a_count_taken_while_a_change_commits_is_not_served_after_it():
+    def count_while_a_change_commits() -> int:
+        directory_count._new_version()  # what the change's commit does, between our version read and our count
+        return 41
+
+    assert directory_count.cached_count(count_while_a_change_commits) == 41
+    assert directory_count.cached_count(lambda: 42) == 42
+    assert directory_count.cached_count(lambda: 43) == 42
