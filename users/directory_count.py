@@ -10,7 +10,8 @@ Why a version and not a delete: a page that read the old data while the change c
 old count again after the delete. With the token read before counting, such a page stores it under the old
 token, which nobody reads any more. A queryset `.update()` of users or profiles sends no signal: code that
 does one must call `changed()` (the product does none); the TTL bounds the damage if one is missed. Without
-Redis the cache is per process and a change made by another worker is seen only when the entry expires: the TTL is then 5 s.
+Redis the cache is per process, and a change made by another worker shows when the entry expires: the TTL
+is then 5 s.
 """
 
 import uuid
