@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 # The channel-layer message type every socket handles (RealtimeConsumer.push).
 PUSH = "push"
-# A socket refreshes its user's presence key this often; the key outlives a dead server by PRESENCE_TTL.
+# Each process rewrites its connected users' presence keys this often; a key outlives a dead server by PRESENCE_TTL.
 PRESENCE_REFRESH_SECONDS = 20
 PRESENCE_TTL_SECONDS = 60
 # How long an HTTP thread waits for its push to be handed to the channel layer before giving up (and logging).

@@ -101,7 +101,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Channels' dispatch, without closing stale database connections before every handler.
 
         Channels does that for consumers that use the async ORM: a hop to a worker thread and back for every
-        frame and every push (a tenth of an app server's CPU at 100 messages/s, bench/realtime.py). This
+        frame and every push (6 % of the app servers' py-spy samples at 100 messages/s, bench/realtime.py). This
         consumer reaches the database only through `database_sync_to_async`, which closes them around each
         call itself.
         """
