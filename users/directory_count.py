@@ -35,7 +35,7 @@ def cached_count(count: Callable[[], int]) -> int:
         # Another process may set its own token at the same moment: both are new, neither serves stale data.
         cache.add(VERSION_KEY, version, None)
         version = cache.get(VERSION_KEY, version)
-    key = f"directory-count:{version}"
+    key = f"directory-count:{version}:{settings.DOCTOR_VERIFICATION_REQUIRED}"  # the setting decides who is in
     value = cache.get(key)
     if value is None:
         value = count()

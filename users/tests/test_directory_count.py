@@ -90,3 +90,13 @@ def test_a_count_taken_while_a_change_commits_is_not_served_after_it():
     assert directory_count.cached_count(count_while_a_change_commits) == 41
     assert directory_count.cached_count(lambda: 42) == 42
     assert directory_count.cached_count(lambda: 43) == 42
+
+
+def test_the_verification_setting_has_its_own_count(client_for, patient, doctor, settings):
+    DoctorFactory(doctor_profile__is_verified=False)
+    client = client_for(patient)
+    assert client.get(DOCTORS).json()["count"] == 1
+
+    settings.DOCTOR_VERIFICATION_REQUIRED = False
+
+    assert client.get(DOCTORS).json()["count"] == 2
