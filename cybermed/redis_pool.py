@@ -1,4 +1,4 @@
-"""One Redis connection pool per process for Django's cache (CACHES' `pool_class`).
+"""One Redis connection pool per process for Django's cache (CACHES' `pool_class`), and one client per pool.
 
 Django keeps a cache backend instance, and with it a connection pool, per thread. Under ASGI every
 request's synchronous code runs in a thread of its own, so each request built a new pool and opened a
@@ -11,6 +11,8 @@ import threading
 from typing import Any
 
 import redis
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
 _lock = threading.Lock()
@@ -25,3 +27,32 @@ class SharedConnectionPool(redis.ConnectionPool):
             if pool is None:
                 pool = _pools[key] = super().from_url(url, **kwargs)
             return pool
+
+
+class RedisCacheClient(DjangoRedisCacheClient):
+    """Django's Redis cache client, keeping its `redis.Redis` objects instead of building one per call.
+
+    Django builds a new `redis.Redis` for every cache operation; building one costs more CPU than the GET it
+    then sends (py-spy: 4 % of a message POST's samples under uvicorn, in the user lookup alone). A
+    `redis.Redis` holds no connection of its own between commands (it borrows one from the pool for each),
+    so one per pool serves every call; and Django keeps a cache backend, with this client, per thread anyway.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[redis.ConnectionPool, redis.Redis] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    """CACHES' backend with REDIS_URL: Django's, with the client above."""
+
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = RedisCacheClient

@@ -358,7 +358,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "cybermed.redis_pool.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"pool_class": "cybermed.redis_pool.SharedConnectionPool"},
         }

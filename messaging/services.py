@@ -60,16 +60,15 @@ def thread_open(*, user: User, counterpart: User) -> tuple[Thread, bool]:
 
 
 @transaction.atomic
-def message_post(*, thread: Thread, sender: User, body: str) -> Message:
-    """Store a message and push it to both participants once committed.
+def message_post(*, thread_id: int | str, sender: User, body: str) -> Message:
+    """Store a message in one of the sender's threads and push it to both participants once committed.
 
-    The thread row is locked while the message is inserted, so within a thread ids are assigned in
-    commit order: a client that has seen message N and asks for `?after=N` can never miss one that
-    commits later with a smaller id. The sender has read their own message.
+    The thread is found among the sender's own threads and locked in one statement (Thread.DoesNotExist for
+    anyone else's: the API answers 404, as for any thread that is not yours). The lock makes ids within a
+    thread follow commit order: a client that has seen message N and asks for `?after=N` can never miss one
+    that commits later with a smaller id. The sender has read their own message.
     """
-    if sender.pk not in thread.participant_ids():
-        raise NotAllowed("Only the thread's participants can post in it.")
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
+    locked = selectors.threads_of(user=sender).select_for_update().get(pk=thread_id)
     message = Message.objects.create(thread=locked, sender=sender, body=body)
     locked.last_message = message
     locked.updated_at = message.created_at

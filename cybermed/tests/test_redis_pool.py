@@ -1,6 +1,9 @@
+import secrets
 import threading
 
 from django.core.cache.backends.redis import RedisCache
+
+from cybermed.redis_pool import RedisCache as SharedClientRedisCache
 
 SHARED = {"OPTIONS": {"pool_class": "cybermed.redis_pool.SharedConnectionPool"}}
 
@@ -34,3 +37,24 @@ def test_django_default_pool_is_per_instance():
     assert pool_in_new_thread("redis://127.0.0.1:6379/15", {}) is not pool_in_new_thread(
         "redis://127.0.0.1:6379/15", {}
     )
+
+
+def test_the_cache_client_builds_one_redis_object_per_pool():
+    cache = SharedClientRedisCache("redis://127.0.0.1:6379/15", SHARED)
+    client = cache._cache.get_client()
+
+    assert cache._cache.get_client(write=True) is client  # one server: reads and writes share the pool
+    assert client.connection_pool is cache._cache._get_connection_pool(True)
+
+
+def test_the_cache_works_through_the_kept_client():
+    cache = SharedClientRedisCache("redis://127.0.0.1:6379/15", {**SHARED, "KEY_PREFIX": secrets.token_hex(4)})
+
+    cache.set("user", {"id": 1}, 30)
+    assert cache.add("user", "other", 30) is False
+    assert cache.get("user") == {"id": 1}
+    assert cache.get_many(["user", "missing"]) == {"user": {"id": 1}}
+    cache.set("hits", 0, 30)
+    assert [cache.incr("hits"), cache.incr("hits")] == [1, 2]
+    cache.delete_many(["user", "hits"])
+    assert cache.get("user") is None

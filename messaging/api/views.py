@@ -108,18 +108,26 @@ class ThreadViewSet(ValuesListMixin, mixins.ListModelMixin, viewsets.GenericView
         message (plain text, 1-5,000 characters); both participants' open sockets get it as
         `message.created` (docs/realtime.md). A POST retried with the same `Idempotency-Key` is sent once.
         """
-        thread = self.get_object()
         if request.method == "POST":
-            serializer = MessageCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            message = services.message_post(thread=thread, sender=request.user, body=serializer.validated_data["body"])
-            return Response(message_json_of(message), status=status.HTTP_201_CREATED)
+            return self._post_message(request, pk)
+        thread = self.get_object()
         messages = selectors.message_list(thread=thread)
         after = _after_param(request)
         if after is not None:
             return self._catch_up(request, messages, after)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    def _post_message(self, request: Request, pk: str | None) -> Response:
+        # No get_object: the service finds the thread among the sender's and locks it in one query (live chat's
+        # hot path). So a bad body is a 400 even on someone else's thread, which tells nothing about that thread.
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            message = services.message_post(thread_id=pk, sender=request.user, body=serializer.validated_data["body"])
+        except Thread.DoesNotExist as exc:
+            raise Http404 from exc
+        return Response(message_json_of(message), status=status.HTTP_201_CREATED)
 
     def _catch_up(self, request: Request, messages: QuerySet[Message], after: int) -> Response:
         size = MessageCursorPagination().get_page_size(request)

@@ -118,6 +118,27 @@ def test_unknown_ids_are_404(client_for, patient):
     assert client.get("/api/threads/999999/messages/").status_code == 404
     assert client.get(f"/api/threads/{2**70}/messages/").status_code == 404
     assert client.post(f"/api/messages/{2**70}/retract/").status_code == 404
+    assert client.post("/api/threads/999999/messages/", {"body": "hi"}).status_code == 404
+    assert client.post(f"/api/threads/{2**70}/messages/", {"body": "hi"}).status_code == 404
+
+
+def test_a_bad_body_is_400_on_any_thread_so_it_tells_nothing_about_the_thread(client_for, thread):
+    # The POST validates the body before it looks the thread up (one locked query among the sender's threads).
+    client = client_for(PatientFactory())
+    mine = client.post("/api/threads/999999/messages/", {"body": ""})
+    theirs = client.post(messages_url(thread), {"body": ""})
+    assert (mine.status_code, theirs.status_code) == (400, 400)
+    assert mine.json() == theirs.json()
+    assert Message.objects.count() == 0
+
+
+def test_posting_a_message_takes_a_fixed_number_of_queries(client_for, patient, thread, django_assert_num_queries):
+    client = client_for(patient)
+    client.post(messages_url(thread), {"body": "warm-up"})  # the first request may load caches
+    # The thread found and locked in one SELECT, the insert, the thread's update, and the savepoint pair of the
+    # test's own transaction (the user comes from the cache; tests run the email task at once, without a row).
+    with django_assert_num_queries(5):
+        assert client.post(messages_url(thread), {"body": "hi"}).status_code == 201
 
 
 # --- Listing threads ------------------------------------------------------------------------------

@@ -282,7 +282,7 @@ async def test_message_reaches_every_socket_of_both_participants():
     doctor = await connected(access(thread.doctor))
     outsider = await connected(access(await make_patient()))
 
-    message = await database_sync_to_async(services.message_post)(thread=thread, sender=thread.doctor, body="hi")
+    message = await database_sync_to_async(services.message_post)(thread_id=thread.pk, sender=thread.doctor, body="hi")
 
     for comm in (patient_a, patient_b, doctor):
         frame = await next_of(comm, "message.created")
@@ -297,7 +297,7 @@ async def test_message_reaches_every_socket_of_both_participants():
 async def test_read_and_retract_are_pushed():
     thread = await make_thread()
     doctor = await connected(access(thread.doctor))
-    message = await database_sync_to_async(services.message_post)(thread=thread, sender=thread.doctor, body="x")
+    message = await database_sync_to_async(services.message_post)(thread_id=thread.pk, sender=thread.doctor, body="x")
 
     await database_sync_to_async(services.thread_mark_read)(thread=thread, user=thread.patient, up_to=message.pk)
     await database_sync_to_async(services.message_retract)(message=message, by=thread.doctor)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_posting_moves_the_senders_watermark_and_the_threads_last_message(patient, doctor, thread):
-    message = services.message_post(thread=thread, sender=doctor, body="hi")
+    message = services.message_post(thread_id=thread.pk, sender=doctor, body="hi")
 
     thread.refresh_from_db()
     assert (thread.last_message_id, thread.doctor_read_up_to, thread.patient_read_up_to) == (message.pk, message.pk, 0)
@@ -22,8 +22,8 @@ def test_posting_moves_the_senders_watermark_and_the_threads_last_message(patien
 
 
 def test_an_outsider_cannot_post(thread):
-    with pytest.raises(NotAllowed):
-        services.message_post(thread=thread, sender=PatientFactory(), body="hi")
+    with pytest.raises(Thread.DoesNotExist):
+        services.message_post(thread_id=thread.pk, sender=PatientFactory(), body="hi")
 
 
 @pytest.mark.parametrize("make", [PatientFactory, StaffFactory])
