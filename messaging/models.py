@@ -28,6 +28,11 @@ class Thread(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Most recent activity (creation or last message): the order of the thread list.
     updated_at = models.DateTimeField(default=timezone.now)
+    # When each participant's queued "new message" email check runs (messaging.tasks), null when none is queued:
+    # a burst of messages queues one check, not one task per message. The check whose time is stored here is the
+    # only one that may act.
+    patient_email_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    doctor_email_check_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -51,6 +56,9 @@ class Thread(models.Model):
 
     def read_up_to(self, user_id: int) -> int:
         return self.patient_read_up_to if user_id == self.patient_id else self.doctor_read_up_to
+
+    def email_check_field(self, recipient_id: int) -> str:
+        return "patient_email_check_at" if recipient_id == self.patient_id else "doctor_email_check_at"
 
 
 class Message(models.Model):

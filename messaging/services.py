@@ -74,12 +74,40 @@ def message_post(*, thread_id: int | str, sender: User, body: str) -> Message:
     locked.updated_at = message.created_at
     watermark = "patient_read_up_to" if sender.pk == locked.patient_id else "doctor_read_up_to"
     setattr(locked, watermark, message.pk)
-    locked.save(update_fields=["last_message", "updated_at", watermark])
-    transaction.on_commit(partial(_message_posted, message, locked), robust=True)
+    changed = ["last_message", "updated_at", watermark]
+    check_at = _claim_email_check(locked, message)
+    if check_at is not None:
+        changed.append(locked.email_check_field(locked.other_participant_id(sender.pk)))
+    locked.save(update_fields=changed)
+    transaction.on_commit(partial(_message_posted, message, locked, check_at), robust=True)
     return message
 
 
-def _message_posted(message: Message, thread: Thread) -> None:
+def _claim_email_check(thread: Thread, message: Message) -> dt.datetime | None:
+    """When the recipient's "new message" email check is to run, if this message must queue one (the thread is
+    locked); None when a check is already queued, which will see this message too (it looks at the newest one).
+
+    A check still not run long after it was due is taken for lost (a worker or broker that dropped it): the
+    message queues a new one, and the old one, should it ever run, finds it no longer owns the recipient's
+    email and does nothing.
+    """
+    from messaging.tasks import send_message_email
+
+    if not send_message_email.get_backend().supports_defer:
+        return None  # the immediate backend (development, tests): every message is checked at once
+    field = thread.email_check_field(thread.other_participant_id(message.sender_id))
+    queued = getattr(thread, field)
+    delay = dt.timedelta(seconds=settings.MESSAGE_EMAIL_DELAY_SECONDS)
+    if queued is not None and queued + delay > message.created_at:
+        return None
+    check_at = message.created_at + delay
+    setattr(thread, field, check_at)
+    return check_at
+
+
+def _message_posted(message: Message, thread: Thread, check_at: dt.datetime | None) -> None:
+    from messaging.tasks import queue_email_check, send_message_email
+
     realtime.push(
         user_ids=thread.participant_ids(),
         event=Event.MESSAGE_CREATED,
@@ -88,19 +116,12 @@ def _message_posted(message: Message, thread: Thread) -> None:
     )
     # Whether the recipient is connected is decided when the email is due, not now: someone who closed the
     # app a moment ago still looks online for up to a minute (presence outlives the socket).
-    _enqueue_message_email(message.pk, thread.other_participant_id(message.sender_id))
-
-
-def _enqueue_message_email(message_id: int, recipient_id: int) -> None:
-    from messaging.tasks import send_message_email
-
-    task = send_message_email
-    if task.get_backend().supports_defer:
-        run_after = timezone.now() + dt.timedelta(seconds=settings.MESSAGE_EMAIL_DELAY_SECONDS)
-        task = task.using(run_after=run_after)
-    # Without deferral (the immediate backend of development and tests) the email goes out at once;
-    # the task itself re-checks that the message is still unread.
-    task.enqueue(message_id=message_id, recipient_id=recipient_id)
+    recipient_id = thread.other_participant_id(message.sender_id)
+    if check_at is not None:
+        queue_email_check(message_id=message.pk, recipient_id=recipient_id, check_at=check_at)
+    elif not send_message_email.get_backend().supports_defer:
+        # No deferral (the immediate backend): the task runs now and re-checks that the message is still unread.
+        send_message_email.enqueue(message_id=message.pk, recipient_id=recipient_id)
 
 
 @transaction.atomic

@@ -1,4 +1,7 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core import mail
 from django.core.cache import cache
 
@@ -386,20 +389,21 @@ def test_online_recipient_gets_no_email(
 
 
 def test_recipient_who_left_before_the_email_was_due_gets_it(
-    client_for, patient, doctor, thread, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+    client_for, patient, doctor, thread, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
-    from messaging import services
+    from django_tasks_db.models import DBTaskResult
+
     from messaging.tasks import send_message_email
 
-    queued = []
-    monkeypatch.setattr(services, "_enqueue_message_email", lambda *args: queued.append(args))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     cache.set(realtime.presence_key(patient.pk), 1, 60)  # still connected when the message arrives
     with django_capture_on_commit_callbacks(execute=True):
         client_for(doctor).post(messages_url(thread), {"body": "hello"})
-    assert len(queued) == 1  # queued whatever the presence: it is checked when the email is due
+    [check] = DBTaskResult.objects.all()  # queued whatever the presence: it is checked when the email is due
 
     cache.delete(realtime.presence_key(patient.pk))  # gone by then, message unread
-    assert send_message_email.call(*queued[0]) is True
+    with time_machine.travel(dt.timedelta(seconds=settings.MESSAGE_EMAIL_DELAY_SECONDS + 1)):
+        assert send_message_email.call(**check.args_kwargs["kwargs"]) is True
     assert len(mailoutbox) == 1
     assert "hello" not in mailoutbox[0].body
 

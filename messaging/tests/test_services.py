@@ -89,36 +89,6 @@ def test_no_email_when_email_is_off_or_user_inactive_or_not_a_participant(patien
     assert mail.outbox == []
 
 
-def test_deferring_backend_gets_the_email_after_the_delay(patient, doctor, thread, settings, monkeypatch):
-    from messaging import tasks
-
-    settings.MESSAGE_EMAIL_DELAY_SECONDS = 90
-    enqueued = []
-
-    class Deferring:
-        supports_defer = True
-
-    class Task:
-        def get_backend(self):
-            return Deferring()
-
-        def using(self, run_after):
-            enqueued.append(run_after)
-            return self
-
-        def enqueue(self, **kwargs):
-            enqueued.append(kwargs)
-
-    monkeypatch.setattr(tasks, "send_message_email", Task())
-    message = MessageFactory(thread=thread, sender=doctor)
-
-    services._enqueue_message_email(message.pk, patient.pk)
-
-    run_after, kwargs = enqueued
-    assert 85 < (run_after - message.created_at).total_seconds() < 120
-    assert kwargs == {"message_id": message.pk, "recipient_id": patient.pk}
-
-
 def test_retract_keeps_the_text_and_sets_the_time(patient, thread):
     message = MessageFactory(thread=thread, sender=patient, body="kept")
 
