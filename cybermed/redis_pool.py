@@ -29,24 +29,26 @@ class SharedConnectionPool(redis.ConnectionPool):
             return pool
 
 
+_clients: dict[redis.ConnectionPool, redis.Redis] = {}
+
+
 class RedisCacheClient(DjangoRedisCacheClient):
-    """Django's Redis cache client, keeping its `redis.Redis` objects instead of building one per call.
+    """Django's Redis cache client, with one `redis.Redis` per pool (so per process) instead of one per call.
 
     Django builds a new `redis.Redis` for every cache operation; building one costs more CPU than the GET it
     then sends (py-spy: 4 % of a message POST's samples under uvicorn, in the user lookup alone). A
-    `redis.Redis` holds no connection of its own between commands (it borrows one from the pool for each),
-    so one per pool serves every call; and Django keeps a cache backend, with this client, per thread anyway.
+    `redis.Redis` holds no connection of its own between commands (it borrows one from the pool for each) and
+    is thread-safe, so one per pool serves every call. It is kept beside the pool, not on this client: Django
+    makes a cache backend per thread, and in async code per task (every open WebSocket touches the cache), and
+    a `redis.Redis` weighs about 16 KiB.
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[redis.ConnectionPool, redis.Redis] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
         pool = self._get_connection_pool(write)
-        client = self._clients.get(pool)
+        client = _clients.get(pool)
         if client is None:
-            client = self._clients[pool] = self._client(connection_pool=pool)
+            with _lock:
+                client = _clients.setdefault(pool, self._client(connection_pool=pool))
         return client
 
 

@@ -39,12 +39,19 @@ def test_django_default_pool_is_per_instance():
     )
 
 
-def test_the_cache_client_builds_one_redis_object_per_pool():
-    cache = SharedClientRedisCache("redis://127.0.0.1:6379/15", SHARED)
-    client = cache._cache.get_client()
+def test_the_cache_clients_of_every_thread_share_one_redis_object_per_pool():
+    first = SharedClientRedisCache("redis://127.0.0.1:6379/15", SHARED)
+    client = first._cache.get_client()
+    found = []
+    thread = threading.Thread(
+        target=lambda: found.append(SharedClientRedisCache("redis://127.0.0.1:6379/15", SHARED)._cache.get_client())
+    )
+    thread.start()
+    thread.join()
 
-    assert cache._cache.get_client(write=True) is client  # one server: reads and writes share the pool
-    assert client.connection_pool is cache._cache._get_connection_pool(True)
+    assert first._cache.get_client(write=True) is client  # one server: reads and writes share the pool
+    assert found == [client]  # another thread's backend (Django keeps one per thread) uses it too
+    assert client.connection_pool is first._cache._get_connection_pool(True)
 
 
 def test_the_cache_works_through_the_kept_client():
