@@ -181,6 +181,19 @@ def test_thread_list_query_count_is_capped(client_for, patient, django_assert_ma
     assert all(t["unread"] == 2 and t["last_message"] for t in response.json()["results"])
 
 
+def test_thread_list_count_is_the_users_threads_on_every_page(client_for, patient, doctor):
+    patients = [ThreadFactory(patient=patient) for _ in range(2)] + [ThreadFactory(patient=patient, doctor=doctor)]
+    doctors = [patients[-1], *(ThreadFactory(doctor=doctor) for _ in range(2))]
+    ThreadFactory()  # nobody's here
+
+    for user, threads in ((patient, patients), (doctor, doctors)):
+        client = client_for(user)
+        first = client.get("/api/threads/?page_size=2").json()
+        second = client.get("/api/threads/?page_size=2&page=2").json()
+        assert first["count"] == second["count"] == 3
+        assert {t["id"] for t in first["results"] + second["results"]} == {t.pk for t in threads}
+
+
 # --- Messages -------------------------------------------------------------------------------------
 
 
