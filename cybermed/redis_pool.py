@@ -45,6 +45,8 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
         pool = self._get_connection_pool(write)
+        if not isinstance(pool, SharedConnectionPool):
+            return super().get_client(key, write=write)  # a pool per backend instance: keeping clients would leak
         client = _clients.get(pool)
         if client is None:
             with _lock:
@@ -53,8 +55,9 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    """CACHES' backend with REDIS_URL: Django's, with the client above."""
+    """CACHES' backend with REDIS_URL: Django's, with the client above and the shared pool by default."""
 
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._options = {"pool_class": SharedConnectionPool, **self._options}

@@ -3,7 +3,9 @@ import threading
 
 from django.core.cache.backends.redis import RedisCache
 
+from cybermed import redis_pool
 from cybermed.redis_pool import RedisCache as SharedClientRedisCache
+from cybermed.redis_pool import SharedConnectionPool
 
 SHARED = {"OPTIONS": {"pool_class": "cybermed.redis_pool.SharedConnectionPool"}}
 
@@ -52,6 +54,16 @@ def test_the_cache_clients_of_every_thread_share_one_redis_object_per_pool():
     assert first._cache.get_client(write=True) is client  # one server: reads and writes share the pool
     assert found == [client]  # another thread's backend (Django keeps one per thread) uses it too
     assert client.connection_pool is first._cache._get_connection_pool(True)
+
+
+def test_the_cache_shares_the_pool_by_default_and_keeps_no_client_for_a_pool_of_its_own():
+    by_default = SharedClientRedisCache("redis://127.0.0.1:6379/15", {})
+    assert isinstance(by_default._cache._get_connection_pool(True), SharedConnectionPool)
+
+    kept = len(redis_pool._clients)
+    own_pool = SharedClientRedisCache("redis://127.0.0.1:6379/15", {"OPTIONS": {"pool_class": "redis.ConnectionPool"}})
+    own_pool.get("anything")
+    assert len(redis_pool._clients) == kept  # such a pool dies with its cache backend: nothing may hold on to it
 
 
 def test_the_cache_works_through_the_kept_client():
