@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from notifications import sms
@@ -142,6 +142,9 @@ def browser(monkeypatch) -> Iterator:
             yield launched
         finally:
             launched.close()
+            # The test's database connections were made in Playwright's context: closed here, where they can be
+            # seen, or one outlives the test and PostgreSQL's test database cannot be dropped at the end.
+            connections.close_all()
 
 
 @pytest.fixture
