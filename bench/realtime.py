@@ -83,11 +83,24 @@ def seed(patients: int, doctors: int) -> None:
 # --- The sockets (one process) -----------------------------------------------------------------------
 
 
+async def open_socket(port: int, access: str, timeout: float):  # -> a websockets ClientConnection
+    """One client socket on /ws/v1/, authenticated by subprotocol, once its hello frame has arrived."""
+    from websockets.asyncio.client import connect
+
+    ws = await connect(
+        f"ws://127.0.0.1:{port}/ws/v1/",
+        subprotocols=["cybermed.v1", f"cybermed.bearer.{access}"],
+        open_timeout=timeout,
+        ping_interval=None,
+        max_queue=None,
+    )
+    await asyncio.wait_for(ws.recv(), timeout)  # hello
+    return ws
+
+
 def receiver(
     ports: list[int], users: list[dict], ready: mp.Event, stop: mp.Event, out: mp.Queue, per_user: int
 ) -> None:
-    from websockets.asyncio.client import connect
-
     received: list[tuple[int, int, float]] = []
     failures: list[str] = []
 
@@ -95,14 +108,7 @@ def receiver(
         port = ports[i % len(ports)]
         async with gate:
             try:
-                ws = await connect(
-                    f"ws://127.0.0.1:{port}/ws/v1/",
-                    subprotocols=["cybermed.v1", f"cybermed.bearer.{user['access']}"],
-                    open_timeout=60,
-                    ping_interval=None,
-                    max_queue=None,
-                )
-                await asyncio.wait_for(ws.recv(), 30)  # hello
+                ws = await open_socket(port, user["access"], 60)
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 failures.append(f"connect: {type(exc).__name__}: {exc}")
                 return

@@ -58,19 +58,9 @@ def wait_for_health(port: int, process: subprocess.Popen) -> None:
 
 async def chat(port: int, seeded: dict, messages: int) -> None:
     """Connect every user, then post `messages` messages one at a time, each delivered before the next."""
-    from websockets.asyncio.client import connect
+    from bench.realtime import open_socket
 
-    sockets = {}
-    for user in seeded["users"]:
-        ws = await connect(
-            f"ws://127.0.0.1:{port}/ws/v1/",
-            subprotocols=["cybermed.v1", f"cybermed.bearer.{user['access']}"],
-            open_timeout=120,
-            ping_interval=None,
-            max_queue=None,
-        )
-        await asyncio.wait_for(ws.recv(), 120)  # hello
-        sockets[user["id"]] = ws
+    sockets = {user["id"]: await open_socket(port, user["access"], 120) for user in seeded["users"]}
     tokens = {user["id"]: user["access"] for user in seeded["users"]}
     rng = random.Random(7)  # the same threads in the same order on every run
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
