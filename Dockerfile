@@ -28,7 +28,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 # requests in ASGI_HTTP_THREADS (8) threads and keeps a pool of up to DB_POOL_MAX_SIZE PostgreSQL connections
 # (Django refuses persistent connections beside a pool: DB_CONN_MAX_AGE=0).
 ENV DB_CONN_MAX_AGE=0 DB_POOL_MAX_SIZE=8
-ENV WEB_COMMAND="uvicorn cybermed.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --ws-max-size 65536 --timeout-graceful-shutdown 30 --no-access-log"
+ENV WEB_COMMAND="uvicorn cybermed.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --ws-max-size 65536 --ws-per-message-deflate false --timeout-graceful-shutdown 30 --no-access-log"
 RUN groupadd --system --gid 10001 cybermed \
     && useradd --system --uid 10001 --gid cybermed --home-dir /app --no-create-home --shell /usr/sbin/nologin cybermed
 WORKDIR /app

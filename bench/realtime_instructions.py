@@ -82,7 +82,7 @@ async def chat(port: int, seeded: dict, messages: int) -> None:
         await ws.close()
 
 
-def count(tree: Path, database_url: str, redis_url: str, messages: int) -> int:
+def count(tree: Path, database_url: str, redis_url: str, messages: int, server_env: dict[str, str]) -> int:
     """Total instructions of one server that served `messages` messages (start-up and connections included)."""
     from bench.run import LOAD_ENV
     from tests.system import servers
@@ -94,9 +94,8 @@ def count(tree: Path, database_url: str, redis_url: str, messages: int) -> int:
             **LOAD_ENV,
             REDIS_URL=redis_url,
             CHANNEL_LAYER_PREFIX=f"bench-instr-{secrets.token_hex(4)}",
-            DB_CONN_MAX_AGE="0",
-            DB_POOL_MAX_SIZE="8",
             PYTHONPATH=str(tree),
+            **{"DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": "8", **server_env},
         )
         seed = subprocess.run(
             [python, str(ROOT / "bench" / "realtime.py"), "--seed-only", str(PATIENTS), str(DOCTORS)],
@@ -111,8 +110,7 @@ def count(tree: Path, database_url: str, redis_url: str, messages: int) -> int:
         port = servers.free_port()
         out = Path(tmp) / "callgrind.out"
         argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", python, "-m", "uvicorn"]
-        argv += ["cybermed.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--ws-max-size", "65536"]
-        argv += ["--timeout-graceful-shutdown", "3", "--no-access-log"]
+        argv += servers.uvicorn_args(port)
         with open(Path(tmp) / "server.log", "w") as log:
             process = subprocess.Popen(argv, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -135,13 +133,27 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--messages", default="30,230", help="two message counts: the difference is measured")
     parser.add_argument("--tree", default=str(ROOT), help="the checkout whose server is measured (default: this one)")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the server's environment (repeatable), e.g. DB_POOL_MAX_SIZE=0",
+    )
     args = parser.parse_args()
+    server_env = dict(item.split("=", 1) for item in args.server_env)
     fewer, more = sorted(int(n) for n in args.messages.split(","))
     tree = Path(args.tree).resolve()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        totals = list(pool.map(lambda n: count(tree, args.database_url, args.redis_url, n), [fewer, more]))
+        totals = list(pool.map(lambda n: count(tree, args.database_url, args.redis_url, n, server_env), [fewer, more]))
     per_message = (totals[1] - totals[0]) / (more - fewer)
-    result = {"tree": str(tree), "messages": [fewer, more], "totals": totals, "per_message": round(per_message)}
+    result = {
+        "tree": str(tree),
+        "server_env": server_env,
+        "messages": [fewer, more],
+        "totals": totals,
+        "per_message": round(per_message),
+    }
     print(json.dumps(result))
     print(f"{per_message / 1e6:.2f} M instructions per message (server: POST + push to 2 sockets)")
     return 0

@@ -38,6 +38,28 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_collectstatic_and_healthch
     assert 'CMD ["sh", "-c", "exec $WEB_COMMAND"]' in DOCKERFILE
 
 
+def test_the_system_tests_run_uvicorn_with_the_images_flags():
+    from tests.system.servers import uvicorn_args
+
+    web_command = re.search(r'^ENV WEB_COMMAND="([^"]+)"', DOCKERFILE, flags=re.MULTILINE).group(1).split()
+    ours = uvicorn_args(8000)
+    # The same flags, but for where to listen and how long a shutdown may take (short in the tests).
+    differ = {"--host", "--port", "--timeout-graceful-shutdown", "--proxy-headers"}
+
+    def flags(argv: list[str]) -> dict[str, str]:
+        pairs, i = {}, 0
+        while i < len(argv):
+            if argv[i].startswith("--") and argv[i] not in differ:
+                has_value = i + 1 < len(argv) and not argv[i + 1].startswith("--")
+                pairs[argv[i]] = argv[i + 1] if has_value else ""
+            i += 1
+        return pairs
+
+    assert web_command[:2] == ["uvicorn", ours[0]]
+    assert flags(web_command) == flags(ours)
+    assert flags(ours)["--ws-per-message-deflate"] == "false"
+
+
 def test_compose_runs_web_worker_beat_postgres_redis_with_health_checks_and_named_volumes():
     services = COMPOSE["services"]
     assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}

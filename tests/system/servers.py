@@ -203,9 +203,16 @@ def start_uvicorn(env: dict[str, str], log_dir: Path, *, workers: int = 1) -> Se
         "DB_POOL_MAX_SIZE": env.get("DB_POOL_MAX_SIZE") or "4",
     }
     port = free_port()
-    argv = [UVICORN, "cybermed.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--workers", str(workers), "--ws-max-size", "65536", "--timeout-graceful-shutdown", "3", "--no-access-log"]
+    argv = [UVICORN, *uvicorn_args(port), "--workers", str(workers)]
     return _start_server("uvicorn", argv, env, log_dir, port)
+
+
+def uvicorn_args(port: int) -> list[str]:
+    """uvicorn's arguments as the image runs it (Dockerfile, WEB_COMMAND), on loopback and with a short grace."""
+    return [
+        *("cybermed.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--ws-max-size", "65536"),
+        *("--ws-per-message-deflate", "false", "--timeout-graceful-shutdown", "3", "--no-access-log"),
+    ]
 
 
 def wait_healthy(server: Server, timeout: float = 45) -> None:
