@@ -24,7 +24,7 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from cybermed import realtime  # noqa: E402
+from cybermed import garbage_collection, realtime  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
@@ -42,3 +42,4 @@ async def application(scope: dict, receive: object, send: object) -> None:
 
 
 refuse_insecure_secret_key()
+garbage_collection.tune_for_serving()  # last: everything loaded above is frozen
