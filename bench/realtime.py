@@ -368,12 +368,20 @@ def main() -> int:
         default=8,
         help="DB_POOL_MAX_SIZE of each server (as in the image); 0: a connection per request",
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of both servers' environment (repeatable), e.g. ASGI_HTTP_THREADS=4",
+    )
     parser.add_argument("--output", default="")
     args = parser.parse_args()
 
     from bench.run import LOAD_ENV
     from tests.system import servers
 
+    server_env = dict(item.split("=", 1) for item in args.server_env)
     prefix = f"bench-{secrets.token_hex(4)}"
     patients = args.sockets - args.doctors
     with servers.scratch_database(args.database_url, prefix="bench_rt") as url:
@@ -382,9 +390,8 @@ def main() -> int:
             **LOAD_ENV,
             REDIS_URL=args.redis_url,
             CHANNEL_LAYER_PREFIX=prefix,
-            # Under ASGI each request runs in a thread of its own: persistent connections would pile up.
-            DB_CONN_MAX_AGE="0",
-            DB_POOL_MAX_SIZE=str(args.db_pool),
+            # As the image runs it: a pool (Django refuses persistent connections beside one).
+            **{"DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": str(args.db_pool), **server_env},
         )
         done = subprocess.run(
             [sys.executable, __file__, "--seed-only", str(patients), str(args.doctors)],
