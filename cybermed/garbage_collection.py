@@ -11,8 +11,8 @@ of the delivery latency.
   as the process anyway.
 - The young generation is collected after 50,000 net allocations instead of 700, the middle one after 20 young
   collections instead of 10: objects that die young are freed by reference counting long before, so far fewer
-  short-lived objects survive into older generations, and older-generation passes become rare (none in two
-  40-second runs, against 10 before). The cost is that cyclic garbage waits longer to be freed (a few MB).
+  short-lived objects survive into older generations, and older-generation passes become rare (none in a
+  40-second run of two servers, against 10 before). The cost is that cyclic garbage waits longer to be freed (a few MB).
 
 The WSGI entry point (gunicorn) keeps CPython's defaults: not measured there.
 """
