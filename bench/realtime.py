@@ -82,6 +82,41 @@ def seed(patients: int, doctors: int) -> None:
     )
 
 
+# --- The servers' environment (shared with bench/realtime_instructions.py) ------------------------------
+
+
+def add_server_env_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the servers' environment (repeatable), e.g. ASGI_HTTP_THREADS=4",
+    )
+
+
+def server_environment(
+    database_url: str, *, redis_url: str, channel_prefix: str, db_pool: int, overrides: list[str], **extra: str
+) -> dict[str, str]:
+    """The environment of a bench server, as the image runs it (a pool: Django refuses persistent connections
+    beside one), with the bench's load settings and the `--server-env` overrides last."""
+    from bench.run import LOAD_ENV
+    from tests.system import servers
+
+    return servers.base_env(
+        database_url,
+        **LOAD_ENV,
+        REDIS_URL=redis_url,
+        CHANNEL_LAYER_PREFIX=channel_prefix,
+        **{
+            "DB_CONN_MAX_AGE": "0",
+            "DB_POOL_MAX_SIZE": str(db_pool),
+            **extra,
+            **dict(item.split("=", 1) for item in overrides),
+        },
+    )
+
+
 # --- The sockets (one process) -----------------------------------------------------------------------
 
 
@@ -368,30 +403,17 @@ def main() -> int:
         default=8,
         help="DB_POOL_MAX_SIZE of each server (as in the image); 0: a connection per request",
     )
-    parser.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting of both servers' environment (repeatable), e.g. ASGI_HTTP_THREADS=4",
-    )
+    add_server_env_argument(parser)
     parser.add_argument("--output", default="")
     args = parser.parse_args()
 
-    from bench.run import LOAD_ENV
     from tests.system import servers
 
-    server_env = dict(item.split("=", 1) for item in args.server_env)
     prefix = f"bench-{secrets.token_hex(4)}"
     patients = args.sockets - args.doctors
     with servers.scratch_database(args.database_url, prefix="bench_rt") as url:
-        env = servers.base_env(
-            url,
-            **LOAD_ENV,
-            REDIS_URL=args.redis_url,
-            CHANNEL_LAYER_PREFIX=prefix,
-            # As the image runs it: a pool (Django refuses persistent connections beside one).
-            **{"DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": str(args.db_pool), **server_env},
+        env = server_environment(
+            url, redis_url=args.redis_url, channel_prefix=prefix, db_pool=args.db_pool, overrides=args.server_env
         )
         done = subprocess.run(
             [sys.executable, __file__, "--seed-only", str(patients), str(args.doctors)],

@@ -82,20 +82,20 @@ async def chat(port: int, seeded: dict, messages: int) -> None:
         await ws.close()
 
 
-def count(tree: Path, database_url: str, redis_url: str, messages: int, server_env: dict[str, str]) -> int:
+def count(tree: Path, database_url: str, redis_url: str, messages: int, server_env: list[str]) -> int:
     """Total instructions of one server that served `messages` messages (start-up and connections included)."""
-    from bench.run import LOAD_ENV
+    from bench.realtime import server_environment
     from tests.system import servers
 
     python = sys.executable
     with servers.scratch_database(database_url, prefix="bench_instr") as url, tempfile.TemporaryDirectory() as tmp:
-        env = servers.base_env(
+        env = server_environment(
             url,
-            **LOAD_ENV,
-            REDIS_URL=redis_url,
-            CHANNEL_LAYER_PREFIX=f"bench-instr-{secrets.token_hex(4)}",
+            redis_url=redis_url,
+            channel_prefix=f"bench-instr-{secrets.token_hex(4)}",
+            db_pool=8,
+            overrides=server_env,
             PYTHONPATH=str(tree),
-            **{"DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": "8", **server_env},
         )
         seed = subprocess.run(
             [python, str(ROOT / "bench" / "realtime.py"), "--seed-only", str(PATIENTS), str(DOCTORS)],
@@ -126,6 +126,8 @@ def count(tree: Path, database_url: str, redis_url: str, messages: int, server_e
 
 
 def main() -> int:
+    from bench.realtime import add_server_env_argument
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -133,23 +135,17 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--messages", default="30,230", help="two message counts: the difference is measured")
     parser.add_argument("--tree", default=str(ROOT), help="the checkout whose server is measured (default: this one)")
-    parser.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting of the server's environment (repeatable), e.g. DB_POOL_MAX_SIZE=0",
-    )
+    add_server_env_argument(parser)
     args = parser.parse_args()
-    server_env = dict(item.split("=", 1) for item in args.server_env)
     fewer, more = sorted(int(n) for n in args.messages.split(","))
     tree = Path(args.tree).resolve()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        totals = list(pool.map(lambda n: count(tree, args.database_url, args.redis_url, n, server_env), [fewer, more]))
+        counts = pool.map(lambda n: count(tree, args.database_url, args.redis_url, n, args.server_env), [fewer, more])
+        totals = list(counts)
     per_message = (totals[1] - totals[0]) / (more - fewer)
     result = {
         "tree": str(tree),
-        "server_env": server_env,
+        "server_env": args.server_env,
         "messages": [fewer, more],
         "totals": totals,
         "per_message": round(per_message),
