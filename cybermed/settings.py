@@ -139,10 +139,21 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 # request's sync code in a thread of its own, so persistent connections pile up and DB_CONN_MAX_AGE=0 opened a
 # new connection for every request (the image runs uvicorn with a pool instead).
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that costs no round trip while the socket is quiet
+        # (cybermed/db_backends/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "cybermed.db_backends.postgresql"
+        if DB_PREPARED_STATEMENTS:
+            # A statement run a fifth time on a connection is prepared: PostgreSQL then plans it once instead of
+            # on every request (planning was up to half of a list page's database time, issue 19). Needs
+            # server-side binding; turn off behind a pooler that cannot keep prepared statements (PgBouncer
+            # before 1.21, or without max_prepared_statements, in transaction mode).
+            DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "cybermed.db_backends.postgresql":
         # With CONN_HEALTH_CHECKS, Django has the pool check each connection it hands out.
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them (Django refuses both at once)
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

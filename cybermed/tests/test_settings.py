@@ -16,7 +16,7 @@ SQLITE_OPTIONS = {
 
 
 def database_settings(monkeypatch, **env: str) -> dict:
-    for name in ("DATABASE_URL", "SQLITE_PATH"):
+    for name in ("DATABASE_URL", "SQLITE_PATH", "DB_PREPARED_STATEMENTS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -44,8 +44,17 @@ def test_sqlite_option_in_the_database_url_wins(monkeypatch):
 
 def test_postgresql_gets_no_sqlite_options(monkeypatch):
     database = database_settings(monkeypatch, DATABASE_URL="postgres://app@db.example:5432/cybermed")
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "cybermed.db_backends.postgresql"
     assert "transaction_mode" not in database.get("OPTIONS", {})
+
+
+def test_postgresql_prepares_repeated_statements_unless_turned_off(monkeypatch):
+    url = "postgres://app@db.example:5432/cybermed"
+    options = database_settings(monkeypatch, DATABASE_URL=url)["OPTIONS"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
+    options = database_settings(monkeypatch, DATABASE_URL=url, DB_PREPARED_STATEMENTS="false").get("OPTIONS", {})
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
 
 
 def test_sqlite_file_from_database_url_opens_in_wal_with_immediate_writes(monkeypatch, tmp_path, django_db_blocker):
