@@ -77,8 +77,10 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["start", "id"]
         indexes = [
-            models.Index(fields=["doctor", "start"], name="appointment_doctor_start"),
-            models.Index(fields=["patient", "start"], name="appointment_patient_start"),
+            # A doctor's and a patient's lists are ordered by (start, id): with `id` in the index, PostgreSQL walks
+            # it and stops after a page, with no sort (issue 19).
+            models.Index(fields=["doctor", "start", "id"], name="appointment_doctor_start_id"),
+            models.Index(fields=["patient", "start", "id"], name="appointment_patient_start_id"),
             models.Index(fields=["start"], name="appointment_start"),
             # The reports' new/returning patients: "a completed visit of this patient (with this doctor)
             # before the period" is a merge semi join over this index instead of a scan of the visits.
