@@ -1,6 +1,7 @@
-"""The PostgreSQL backend's health check (cybermed.db_backends.postgresql): no round trip while the connection is
-idle and its socket quiet, the server's own answer otherwise."""
+"""The PostgreSQL backend (cybermed.db_backends.postgresql): its health check (no round trip while the connection
+is idle and its socket quiet, the server's own answer otherwise), its prepared statements and its timestamps."""
 
+import datetime as dt
 import select
 from collections.abc import Iterator
 
@@ -8,6 +9,12 @@ import psycopg
 import pytest
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import adapters
+from psycopg.pq import Format
+
+from cybermed.db_backends.postgresql.base import UtcTimestamptzLoader
+
+TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -107,3 +114,41 @@ def test_a_closed_connection_is_not_usable(wrapper, recorder):
     wrapper.connection.close()
     assert wrapper.is_usable() is False
     assert recorder.statements == 0
+
+
+TIMESTAMPS = [
+    "2030-03-04 09:00:00+00",
+    "2030-03-31 01:30:00.000001+00",  # microseconds; a night the clocks change in Europe
+    "2029-10-28 02:59:59.999999+02",  # another offset, read back in UTC
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+]
+
+
+def _select(values: list[str]) -> str:
+    return "SELECT " + ", ".join(f"'{value}'::timestamptz" for value in values) + ", NULL::timestamptz"
+
+
+def _expected(values: list[str]) -> tuple:
+    return (*(dt.datetime.fromisoformat(value).astimezone(dt.UTC) for value in values), None)
+
+
+def test_timestamps_are_read_by_psycopgs_own_loader_as_utc_datetimes(wrapper):
+    with wrapper.cursor() as cursor:
+        cursor.execute(_select(TIMESTAMPS))
+        row = cursor.fetchone()
+        loader = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)(TIMESTAMPTZ_OID, cursor.cursor)
+    assert row == _expected(TIMESTAMPS)
+    assert all(value.tzinfo is dt.UTC for value in row[:-1])
+    assert isinstance(loader, UtcTimestamptzLoader)
+    assert type(loader.load.__self__) is adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)  # no Python per value
+
+
+def test_timestamps_read_in_a_session_set_to_another_zone_are_still_utc(wrapper):
+    with wrapper.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'Europe/Paris'")
+    with wrapper.cursor() as cursor:
+        cursor.execute(_select(TIMESTAMPS[:-1]))  # 9999-12-31 23:59 UTC is year 10000 in Paris: no Python datetime
+        row = cursor.fetchone()
+    assert row == _expected(TIMESTAMPS[:-1])
+    assert all(value.tzinfo is dt.UTC for value in row[:-1])
