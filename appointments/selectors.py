@@ -54,9 +54,12 @@ def _taking_part(qs: QuerySet[Appointment], user: User) -> QuerySet[Appointment]
     return qs.filter(Q(doctor=user) | Q(patient=user))
 
 
-def appointment_list_visible(*, user: User) -> QuerySet[Appointment]:
-    """What the caller may read: staff everything, doctors and patients their own."""
-    qs = appointment_base()
+def appointment_list_visible(*, user: User, base: QuerySet[Appointment] | None = None) -> QuerySet[Appointment]:
+    """What the caller may read: staff everything, doctors and patients their own.
+
+    Of `base` when given (a `.values()` query of appointment_base() built once: the list's rows), else of
+    appointment_base()."""
+    qs = appointment_base() if base is None else base.all()  # a clone: never evaluate a shared query
     if user.is_staff:
         return qs
     return _taking_part(qs, user)

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from appointments.api.serializers import AppointmentRows
 from appointments.choices import Status
 from appointments.models import Appointment, AppointmentNote, StatusChange
 from appointments.tests.conftest import open_all_week
@@ -272,6 +273,42 @@ def test_list_filters_and_ordering(client_for, patient, doctor, other_doctor, sl
 )
 def test_list_bad_filters_return_400(client_for, patient, query):
     assert client_for(patient).get(f"/api/appointments/{query}").status_code == 400
+
+
+def test_list_pages_without_filters_are_the_filtered_querys_pages(client_for, patient, doctor, staff):
+    # Unfiltered lists page a `.values()` query built once per process (AppointmentRows.values_base); a filter
+    # that keeps every row takes the filtered model query's path. Same rows, same order (ties on start broken
+    # by id), same counts, page by page, for each kind of caller.
+    base = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)
+    other_doctor, other_patient = DoctorFactory(), PatientFactory()
+    for index in range(7):
+        start = base + dt.timedelta(hours=index // 2)  # two appointments at each start
+        AppointmentFactory(doctor=doctor, patient=patient, start=start, status=Status.CANCELLED)
+        AppointmentFactory(doctor=other_doctor, patient=other_patient, start=start, status=Status.CANCELLED)
+    every_status = ",".join(Status.values)
+    for user in (patient, doctor, staff):
+        client = client_for(user)
+        for page in (1, 2, 3, 4):
+            fast = client.get(f"/api/appointments/?page_size=2&page={page}")
+            filtered = client.get(f"/api/appointments/?page_size=2&page={page}&status={every_status}")
+            assert fast.status_code == filtered.status_code
+            if fast.status_code == 200:
+                assert [r["id"] for r in fast.json()["results"]] == [r["id"] for r in filtered.json()["results"]]
+                assert fast.json()["count"] == filtered.json()["count"]
+                assert fast.json()["results"] == filtered.json()["results"]
+    assert client_for(patient).get("/api/appointments/").json()["count"] == 7
+    assert client_for(staff).get("/api/appointments/").json()["count"] == 14
+
+
+def test_the_shared_values_query_is_never_evaluated(client_for, patient, doctor):
+    # A cached queryset holding results would hand one caller's rows to the next.
+    AppointmentFactory(doctor=doctor, patient=patient)
+    AppointmentFactory()
+    for user in (patient, doctor, patient):
+        assert client_for(user).get("/api/appointments/").json()["count"] == 1
+    shared = AppointmentRows._values_base
+    assert shared is not None
+    assert shared._result_cache is None
 
 
 def test_list_query_count_is_constant(client_for, staff, django_assert_max_num_queries):

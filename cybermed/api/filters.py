@@ -66,6 +66,11 @@ class CommaMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
 NOT_FILTERS = frozenset({"page", "page_size", "cursor", "format"})
 
 
+def only_pagination(request: Request) -> bool:
+    """True when the query string neither filters nor orders: a list then shows its default page."""
+    return NOT_FILTERS.issuperset(request.query_params)
+
+
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, skipped when the query string holds nothing but pagination.
 
@@ -75,6 +80,6 @@ class FilterBackend(DjangoFilterBackend):
     """
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
-        if NOT_FILTERS.issuperset(request.query_params):
+        if only_pagination(request):
             return queryset
         return super().filter_queryset(request, queryset, view)

@@ -85,10 +85,20 @@ class ValuesListMixin:
         """The page's `count`: the filtered model query's (a view may answer it from a cache)."""
         return queryset.count()
 
+    def list_values(self, rows: ValuesRows, queryset: QuerySet) -> QuerySet:
+        """The `.values()` query of the page's rows: `rows.fetch` of the filtered model query.
+
+        A view may return instead its scope applied to a `.values()` query built once per process, when the query
+        string holds nothing but pagination (`cybermed.api.filters.only_pagination`): resolving two dozen
+        columns through their joins cost an appointment page 0.38 ms of its 3 (issue 19).
+        """
+        return rows.fetch(queryset)
+
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         rows = self.list_rows(request)
         queryset = self.filter_queryset(self.get_queryset())
+        values = self.list_values(rows, queryset)
         if self.paginator is None:
-            return Response(rows.render_all(rows.fetch(queryset)))
-        page = self.paginate_queryset(_Page(rows.fetch(queryset), lambda: self.list_count(queryset)))
+            return Response(rows.render_all(values))
+        page = self.paginate_queryset(_Page(values, lambda: self.list_count(queryset)))
         return self.get_paginated_response(rows.render_all(page))
