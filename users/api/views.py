@@ -358,10 +358,15 @@ class DoctorViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.doctor_list_visible().order_by("last_name", "first_name", "pk")
 
     def list_count(self, queryset: QuerySet[User]) -> int:
-        # The whole directory's count is cached (users.directory_count); a filtered or searched one is counted.
+        # The whole directory's count and each specialty's are cached (users.directory_count); a searched,
+        # ordered or otherwise filtered one is counted.
         paging = {self.paginator.page_query_param, self.paginator.page_size_query_param}
-        if set(self.request.query_params) <= paging:
+        params = self.request.query_params
+        if set(params) <= paging:
             return directory_count.cached_count(queryset.count)
+        specialty = params.get("specialty", "")
+        if set(params) <= {*paging, "specialty"} and specialty.isdigit():  # the filter found that specialty
+            return directory_count.cached_count(queryset.count, specialty_id=int(specialty))
         return queryset.count()
 
     @extend_schema(request=None)

@@ -28,16 +28,52 @@ def test_whole_directory_count_is_counted_once_then_cached(client_for, patient):
     assert count_queries(client, f"{DOCTORS}?page_size=2&page=2") == (3, 0)
 
 
-def test_filtered_or_searched_directory_is_always_counted(client_for, patient):
+def test_searched_or_otherwise_filtered_directory_is_always_counted(client_for, patient):
     cardiology = SpecialtyFactory(name="Cardiology")
     DoctorFactory(doctor_profile__specialty=cardiology, last_name="Heart")
     DoctorFactory()
     client = client_for(patient)
     client.get(DOCTORS)
+    client.get(f"{DOCTORS}?specialty={cardiology.pk}")
 
-    assert count_queries(client, f"{DOCTORS}?specialty={cardiology.pk}") == (1, 1)
     assert count_queries(client, f"{DOCTORS}?search=Heart") == (1, 1)
     assert count_queries(client, f"{DOCTORS}?unknown=1") == (2, 1)
+    assert count_queries(client, f"{DOCTORS}?specialty={cardiology.pk}&search=Heart") == (1, 1)
+    assert count_queries(client, f"{DOCTORS}?specialty={cardiology.pk}&ordering=last_name") == (1, 1)
+
+
+def test_each_specialtys_count_is_counted_once_then_cached(client_for, patient):
+    cardiology, dermatology = SpecialtyFactory(name="Cardiology"), SpecialtyFactory(name="Dermatology")
+    DoctorFactory.create_batch(2, doctor_profile__specialty=cardiology)
+    DoctorFactory(doctor_profile__specialty=dermatology)
+    client = client_for(patient)
+
+    assert count_queries(client, f"{DOCTORS}?specialty={cardiology.pk}") == (2, 1)
+    assert count_queries(client, f"{DOCTORS}?specialty={cardiology.pk}&page_size=1&page=2") == (2, 0)
+    assert count_queries(client, f"{DOCTORS}?specialty={dermatology.pk}") == (1, 1)
+    assert count_queries(client, f"{DOCTORS}?specialty={dermatology.pk}") == (1, 0)
+    assert count_queries(client, DOCTORS) == (3, 1)
+
+
+def test_a_change_of_specialty_shows_in_both_counts_at_once(client_for, patient):
+    cardiology, dermatology = SpecialtyFactory(name="Cardiology"), SpecialtyFactory(name="Dermatology")
+    moving = DoctorFactory(doctor_profile__specialty=cardiology)
+    DoctorFactory(doctor_profile__specialty=dermatology)
+    client = client_for(patient)
+    assert client.get(f"{DOCTORS}?specialty={cardiology.pk}").json()["count"] == 1
+    assert client.get(f"{DOCTORS}?specialty={dermatology.pk}").json()["count"] == 1
+
+    moving.doctor_profile.specialty = dermatology
+    moving.doctor_profile.save(update_fields=["specialty"])
+
+    assert client.get(f"{DOCTORS}?specialty={cardiology.pk}").json()["count"] == 0
+    assert client.get(f"{DOCTORS}?specialty={dermatology.pk}").json()["count"] == 2
+
+
+def test_an_unknown_specialty_is_still_a_400(client_for, patient):
+    client = client_for(patient)
+    assert client.get(f"{DOCTORS}?specialty=999999").status_code == 400
+    assert client.get(f"{DOCTORS}?specialty=abc").status_code == 400
 
 
 @pytest.mark.parametrize(
