@@ -144,8 +144,8 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Django's backend with a health check that costs no round trip while the socket is quiet
-        # (cybermed/db_backends/postgresql/base.py).
+        # Django's backend with a health check that costs no round trip while the socket is quiet, and
+        # timestamps read by psycopg's compiled loader (cybermed/db_backends/postgresql/base.py).
         DATABASES["default"]["ENGINE"] = "cybermed.db_backends.postgresql"
         if DB_PREPARED_STATEMENTS:
             # A statement run a fifth time on a connection is prepared: PostgreSQL then plans it once instead of

@@ -39,7 +39,8 @@ def cached_count(count: Callable[[], int], specialty_id: int | None = None) -> i
         cache.add(VERSION_KEY, version, None)
         version = cache.get(VERSION_KEY, version)
     # The setting decides who is in.
-    key = f"directory-count:{version}:{settings.DOCTOR_VERIFICATION_REQUIRED}:{specialty_id or ''}"
+    scope = "" if specialty_id is None else specialty_id
+    key = f"directory-count:{version}:{settings.DOCTOR_VERIFICATION_REQUIRED}:{scope}"
     value = cache.get(key)
     if value is None:
         value = count()

@@ -365,7 +365,8 @@ class DoctorViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
         if set(params) <= paging:
             return directory_count.cached_count(queryset.count)
         specialty = params.get("specialty", "")
-        if set(params) <= {*paging, "specialty"} and specialty.isdigit():  # the filter found that specialty
+        # The filter has found that specialty (or answered 400): the id is a plain number.
+        if set(params) <= {*paging, "specialty"} and specialty.isascii() and specialty.isdigit():
             return directory_count.cached_count(queryset.count, specialty_id=int(specialty))
         return queryset.count()
 
