@@ -85,12 +85,20 @@ def seed(patients: int, doctors: int) -> None:
 # --- The servers' environment (shared with bench/realtime_instructions.py) ------------------------------
 
 
+def _name_equals_value(item: str) -> str:
+    name, equals, _value = item.partition("=")
+    if not (name and equals):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {item!r}")
+    return item
+
+
 def add_server_env_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server-env",
         action="append",
         default=[],
         metavar="NAME=VALUE",
+        type=_name_equals_value,
         help="a setting of the servers' environment (repeatable), e.g. ASGI_HTTP_THREADS=4",
     )
 

@@ -94,6 +94,12 @@ def test_a_request_after_the_server_dropped_the_connection_gets_a_new_one(wrappe
         assert cursor.fetchone()[0] != old_pid
 
 
+def test_without_poll_the_server_is_asked(wrapper, recorder, monkeypatch):
+    monkeypatch.delattr(select, "poll")  # as on Windows
+    assert wrapper.is_usable() is True
+    assert recorder.statements == 1
+
+
 def test_a_connection_inside_a_transaction_is_asked(wrapper, recorder):
     wrapper.connection.execute("BEGIN")
     before = recorder.statements

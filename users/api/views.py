@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cybermed.api.filters import FilterBackend
+from cybermed.api.filters import NOT_FILTERS, FilterBackend, only_pagination
 from cybermed.api.lists import ValuesListMixin
 from cybermed.api.parsers import JSONParser
 from cybermed.api.schema import error
@@ -360,13 +360,12 @@ class DoctorViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
     def list_count(self, queryset: QuerySet[User]) -> int:
         # The whole directory's count and each specialty's are cached (users.directory_count); a searched,
         # ordered or otherwise filtered one is counted.
-        paging = {self.paginator.page_query_param, self.paginator.page_size_query_param}
         params = self.request.query_params
-        if set(params) <= paging:
+        if only_pagination(self.request):
             return directory_count.cached_count(queryset.count)
         specialty = params.get("specialty", "")
         # The filter has found that specialty (or answered 400): the id is a plain number.
-        if set(params) <= {*paging, "specialty"} and specialty.isascii() and specialty.isdigit():
+        if set(params) - NOT_FILTERS == {"specialty"} and specialty.isascii() and specialty.isdigit():
             return directory_count.cached_count(queryset.count, specialty_id=int(specialty))
         return queryset.count()
 

@@ -27,6 +27,8 @@ _PSYCOPG_TIMESTAMPTZ_LOADER = adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
 
 
 def _socket_has_input(fileno: int) -> bool:
+    if not hasattr(select, "poll"):  # Windows: no poll(), so ask the server as Django does
+        return True
     poller = select.poll()
     poller.register(fileno, select.POLLIN | select.POLLPRI)
     return bool(poller.poll(0))
