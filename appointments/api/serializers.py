@@ -2,7 +2,6 @@
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import ClassVar
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -193,18 +192,12 @@ class AppointmentRows(ValuesRows):
         "updated_at",
     )
 
-    _values_base: ClassVar[QuerySet | None] = None
-
     def fetch(self, queryset: QuerySet[Appointment]) -> QuerySet:
         return queryset.values(*self.columns, *payment_columns())
 
     @classmethod
-    def values_base(cls) -> QuerySet:
-        """`fetch(selectors.appointment_base())`, built once per process (after the apps are ready: payments
-        registers its columns then); a clone each call."""
-        if cls._values_base is None:
-            cls._values_base = cls().fetch(selectors.appointment_base())
-        return cls._values_base.all()
+    def unscoped(cls) -> QuerySet[Appointment]:
+        return selectors.appointment_base()
 
     def render(self, row: dict) -> dict:
         specialty_id = row["doctor__doctor_profile__specialty_id"]

@@ -51,6 +51,20 @@ class ValuesRows:
     def fetch(self, queryset: QuerySet) -> QuerySet:
         return queryset.values(*self.columns)
 
+    @classmethod
+    def unscoped(cls) -> QuerySet:
+        """Every row the list can show, before the caller's scope: what `values_base` fetches."""
+        raise NotImplementedError
+
+    @classmethod
+    def values_base(cls) -> QuerySet:
+        """`fetch(unscoped())`, built once per process (on first use: the apps are ready by then, and apps above
+        may have registered columns); a clone each call. See `ValuesListMixin.list_values`."""
+        built = cls.__dict__.get("_values_base")  # this class's own, never a parent's
+        if built is None:
+            built = cls._values_base = cls().fetch(cls.unscoped())
+        return built.all()
+
     def render_all(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         render = self.render
         return [render(row) for row in rows]

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -7,6 +8,7 @@ from rest_framework import serializers
 
 from cybermed.api.fields import StrictCharField, StrictIdField, StrictIntegerField
 from cybermed.api.lists import ValuesRows, drf_datetime
+from messaging import selectors
 from messaging.choices import MessageStatus
 from messaging.models import MAX_BODY_LENGTH, Message, Thread
 from notifications.formatting import doctor_name, name_of, person_name
@@ -70,7 +72,7 @@ class ThreadSerializer(serializers.ModelSerializer):
 
 
 class ThreadRows(ValuesRows):
-    """ThreadSerializer's JSON for a list page, from `.values()` of `selectors.thread_list()`."""
+    """ThreadSerializer's JSON for a list page, from `.values()` of `selectors.thread_list()` (the request's user's)."""
 
     columns = (
         "id",
@@ -89,9 +91,14 @@ class ThreadRows(ValuesRows):
         "last_message__body",
         "last_message__created_at",
         "last_message__status",
-        "unread",
+        "unread_as_patient",
+        "unread_as_doctor",
         "updated_at",
     )
+
+    @classmethod
+    def unscoped(cls) -> QuerySet[Thread]:
+        return selectors.thread_rows()
 
     def render(self, row: dict) -> dict:
         return {
@@ -111,7 +118,12 @@ class ThreadRows(ValuesRows):
                 role=Role.DOCTOR,
             ),
             "last_message": None if row["last_message_id"] is None else self._message(row),
-            "unread": row["unread"],
+            "unread": selectors.unread_for(
+                user_id=self.request.user.pk,
+                patient_id=row["patient_id"],
+                unread_as_patient=row["unread_as_patient"],
+                unread_as_doctor=row["unread_as_doctor"],
+            ),
             "updated_at": self.datetime(row["updated_at"]),
         }
 

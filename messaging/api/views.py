@@ -14,6 +14,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from cybermed.api.fields import MAX_ID, integer_from_json
+from cybermed.api.filters import only_pagination
 from cybermed.api.idempotency import idempotent
 from cybermed.api.lists import ValuesListMixin
 from messaging import selectors, services
@@ -76,6 +77,11 @@ class ThreadViewSet(ValuesListMixin, mixins.ListModelMixin, viewsets.GenericView
         # The actions on one thread use only its ids: no unread count, last message or users to load
         # (a message POST is the hot path of live chat).
         return selectors.threads_of(user=self.request.user)
+
+    def list_values(self, rows: ThreadRows, queryset: QuerySet[Thread]) -> QuerySet:
+        if not only_pagination(self.request):  # nothing filters threads today; whatever does gets its own query
+            return super().list_values(rows, queryset)
+        return selectors.thread_list(user=self.request.user, base=rows.values_base())
 
     @extend_schema(request=ThreadOpenSerializer, responses={200: ThreadSerializer, 201: ThreadSerializer})
     def create(self, request: Request) -> Response:

@@ -5,14 +5,19 @@ import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from appointments.choices import Status
 from appointments.tests.factories import AppointmentFactory
 from cybermed import realtime
+from messaging import selectors
+from messaging.api.serializers import ThreadRows
 from messaging.choices import MessageStatus
 from messaging.models import Message, Thread
 from messaging.tests.factories import MessageFactory, ThreadFactory
 from notifications.models import NotificationPreference
+from users.choices import Role
 from users.tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +199,66 @@ def test_thread_list_count_is_the_users_threads_on_every_page(client_for, patien
         second = client.get("/api/threads/?page_size=2&page=2").json()
         assert first["count"] == second["count"] == 3
         assert {t["id"] for t in first["results"] + second["results"]} == {t.pk for t in threads}
+
+
+def unread_by_thread(client: APIClient, query: str = "") -> dict[int, int]:
+    return {t["id"]: t["unread"] for t in client.get(f"/api/threads/{query}").json()["results"]}
+
+
+def test_a_user_whose_role_changed_reads_each_thread_from_their_side(client_for, patient, doctor, thread, shared):
+    """Staff turned `patient` into a doctor: they keep their thread as its patient and get one as a doctor.
+    Each thread's unread count is theirs on their side of it (messages from the other participant past their
+    own watermark), whatever their role says now."""
+    client_for(patient).post(messages_url(thread), {"body": "a question"})
+    for body in ("one", "two"):
+        client_for(doctor).post(messages_url(thread), {"body": body})  # moves the doctor's watermark past them
+    patient.role = Role.DOCTOR
+    patient.save()
+    their_patient = PatientFactory()
+    AppointmentFactory(patient=their_patient, doctor=patient)
+    as_doctor = ThreadFactory(patient=their_patient, doctor=patient)
+    for body in ("a", "b", "c"):
+        client_for(their_patient).post(messages_url(as_doctor), {"body": body})
+    client = client_for(patient)
+
+    # Without parameters the list takes its query built once; with ?x=1, the filtered model query's path.
+    assert unread_by_thread(client) == unread_by_thread(client, "?x=1") == {thread.pk: 2, as_doctor.pk: 3}
+    assert selectors.unread_total(user=patient) == 5
+    newest = Message.objects.filter(thread=thread).latest("pk")
+    response = client.post(f"/api/threads/{thread.pk}/read/", {"up_to": newest.pk})
+    assert response.json()["unread"] == 0
+    assert unread_by_thread(client) == {thread.pk: 0, as_doctor.pk: 3}
+    assert selectors.unread_total(user=patient) == 3
+    assert client_for(doctor).get("/api/threads/").json()["results"][0]["unread"] == 0  # read the question
+    assert client_for(their_patient).get("/api/threads/").json()["results"][0]["unread"] == 0
+
+
+def test_thread_pages_are_the_same_on_both_paths(client_for, patient, doctor):
+    """The list without parameters pages a `.values()` query built once per process (ThreadRows.values_base);
+    any other parameter takes the filtered model query's path. Same rows and counts, page by page, for either
+    side, ties on `updated_at` broken by id; and the shared query never holds results (they would be the
+    first caller's rows, handed to the next)."""
+    tied = timezone.now()
+    threads = [ThreadFactory(patient=patient, updated_at=tied) for _ in range(3)]
+    threads += [ThreadFactory(doctor=doctor, updated_at=tied) for _ in range(2)]
+    threads.append(ThreadFactory(patient=patient, doctor=doctor))
+    for thread in threads:
+        MessageFactory(thread=thread, sender=thread.doctor)
+        MessageFactory(thread=thread, sender=thread.patient)
+    ThreadFactory()  # nobody's here
+    for user in (patient, doctor, patient):
+        client = client_for(user)
+        for page in (1, 2, 3):
+            fast = client.get(f"/api/threads/?page_size=2&page={page}")
+            other = client.get(f"/api/threads/?page_size=2&page={page}&x=1")
+            assert fast.status_code == other.status_code
+            if fast.status_code == 200:
+                assert fast.json() == {**other.json(), "next": fast.json()["next"], "previous": fast.json()["previous"]}
+                assert [t["unread"] for t in fast.json()["results"]] == [1] * len(fast.json()["results"])
+    assert client_for(patient).get("/api/threads/").json()["count"] == 4
+    assert ThreadRows._values_base._result_cache is None
+    assert selectors.thread_rows()._result_cache is None
+    assert selectors._thread_rows_built_once()._result_cache is None
 
 
 # --- Messages -------------------------------------------------------------------------------------
