@@ -28,6 +28,7 @@ class ValuesRows:
     """How one list endpoint turns `.values(*columns)` rows into its JSON objects."""
 
     columns: ClassVar[Sequence[str]] = ()
+    _values_base: ClassVar[QuerySet]  # set on each subclass by values_base(), on first use
 
     def __init__(self, request: Request | None = None) -> None:
         self.request = request
