@@ -15,7 +15,7 @@ from appointments.api.filters import AppointmentFilter, PatientFilter
 from appointments.api.permissions import may_make
 from appointments.events import AppointmentEventKind as Event
 from appointments.models import Appointment, AvailabilityRule, TimeOff
-from cybermed.api.filters import FilterBackend, only_pagination
+from cybermed.api.filters import FilterBackend
 from cybermed.api.idempotency import idempotent
 from cybermed.api.lists import ValuesListMixin
 from cybermed.api.schema import conflict
@@ -200,9 +200,7 @@ class AppointmentViewSet(
             return Appointment.objects.none()
         return selectors.appointment_list_visible(user=self.request.user)
 
-    def list_values(self, rows: s.AppointmentRows, queryset: QuerySet[Appointment]) -> QuerySet:
-        if not only_pagination(self.request):  # filtered or ordered: the rows of the filtered model query
-            return super().list_values(rows, queryset)
+    def list_scope(self, rows: s.AppointmentRows) -> QuerySet:
         return selectors.appointment_list_visible(user=self.request.user, base=rows.values_base())
 
     @idempotent

@@ -14,7 +14,6 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from cybermed.api.fields import MAX_ID, integer_from_json
-from cybermed.api.filters import only_pagination
 from cybermed.api.idempotency import idempotent
 from cybermed.api.lists import ValuesListMixin
 from messaging import selectors, services
@@ -78,9 +77,7 @@ class ThreadViewSet(ValuesListMixin, mixins.ListModelMixin, viewsets.GenericView
         # (a message POST is the hot path of live chat).
         return selectors.threads_of(user=self.request.user)
 
-    def list_values(self, rows: ThreadRows, queryset: QuerySet[Thread]) -> QuerySet:
-        if not only_pagination(self.request):  # nothing filters threads today; whatever does gets its own query
-            return super().list_values(rows, queryset)
+    def list_scope(self, rows: ThreadRows) -> QuerySet:
         return selectors.thread_list(user=self.request.user, base=rows.values_base())
 
     @extend_schema(request=ThreadOpenSerializer, responses={200: ThreadSerializer, 201: ThreadSerializer})
